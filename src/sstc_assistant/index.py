@@ -1,0 +1,530 @@
+"""The index: a SQLite catalog (source of truth for documents, pages, chunk locations), a vector
+store (Chroma, embedded or server) and a BM25 index, kept in step by `ingest`.
+
+Chroma and BM25 hold one entry per *distinct* passage (a vector id); the catalog maps every
+location of that passage (document, pages, paragraph) to it, so duplicates are stored once and
+every place they are stated is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .settings import Settings
+from .types import Chunk, DocumentMeta, IndexedDocument, ParsedDocument
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL, meta TEXT NOT NULL,
+    pages INTEGER NOT NULL, pages_inferred INTEGER NOT NULL DEFAULT 0, chunks INTEGER NOT NULL,
+    catalog_sig TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE IF NOT EXISTS pages (
+    doc_id TEXT NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (doc_id, number));
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    vector_id TEXT NOT NULL, text TEXT NOT NULL, page_start INTEGER NOT NULL,
+    page_end INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
+    paragraph TEXT, part TEXT, n_tokens INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_vector ON chunks (vector_id);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id);
+CREATE TABLE IF NOT EXISTS vectors (vector_id TEXT PRIMARY KEY, text TEXT NOT NULL);
+"""
+
+
+class StoreError(RuntimeError):
+    """A problem with the index a user can fix; the message says how."""
+
+
+class StoreLockedError(StoreError):
+    pass
+
+
+class VectorStore(Protocol):
+    """What the index needs of a vector database (Chroma embedded, Chroma server, ...)."""
+
+    def upsert(self, ids: Sequence[str], embeddings: np.ndarray, texts: Sequence[str]) -> None: ...
+
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    def query(self, embeddings: np.ndarray, k: int) -> list[list[tuple[str, float]]]: ...
+
+    def get_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def ids(self) -> set[str]: ...
+
+    def count(self) -> int: ...
+
+
+class ChromaStore:
+    """Chroma with our own embeddings (never its default function, which would download one)."""
+
+    def __init__(self, settings: Settings, path: Path) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            if not url.hostname:
+                raise StoreError(f"SSTC_CHROMA_URL {settings.chroma_url!r} is not an http(s) URL")
+            port = url.port or (443 if url.scheme == "https" else 8000)
+            try:
+                self.client = chromadb.HttpClient(
+                    host=url.hostname, port=port, ssl=url.scheme == "https", settings=chroma_settings
+                )
+                self.client.heartbeat()
+            except Exception as exc:
+                raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url} ({exc})") from exc
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        self.collection = self.client.get_or_create_collection(
+            name=f"sstc-{settings.index}",
+            embedding_function=None,
+            configuration={
+                "hnsw": {
+                    "space": "cosine",
+                    "ef_search": settings.hnsw_ef_search,
+                    "ef_construction": settings.hnsw_ef_construction,
+                    "max_neighbors": settings.hnsw_max_neighbors,
+                }
+            },
+        )
+
+    def upsert(self, ids: Sequence[str], embeddings: np.ndarray, texts: Sequence[str]) -> None:
+        step = 1000
+        for i in range(0, len(ids), step):
+            self.collection.upsert(
+                ids=list(ids[i : i + step]),
+                embeddings=embeddings[i : i + step].tolist(),
+                documents=list(texts[i : i + step]),
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), 1000):
+            self.collection.delete(ids=list(ids[i : i + 1000]))
+
+    def query(self, embeddings: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        n = self.count()
+        if n == 0 or len(embeddings) == 0:
+            return [[] for _ in range(len(embeddings))]
+        res = self.collection.query(
+            query_embeddings=np.asarray(embeddings).tolist(),
+            n_results=min(k, n),
+            include=["distances"],
+        )
+        return [
+            [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
+            for ids, dists in zip(res["ids"], res["distances"], strict=True)
+        ]
+
+    def get_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 1000):
+            res = self.collection.get(ids=ids[i : i + 1000], include=["embeddings"])
+            for vid, emb in zip(res["ids"], res["embeddings"], strict=True):
+                out[vid] = np.asarray(emb, dtype=np.float32)
+        return out
+
+    def ids(self) -> set[str]:
+        out: set[str] = set()
+        offset, step = 0, 5000
+        while True:
+            batch = self.collection.get(include=[], limit=step, offset=offset)["ids"]
+            out.update(batch)
+            if len(batch) < step:
+                return out
+            offset += step
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def drop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.delete_collection(self.collection.name)
+
+
+class LexicalIndex:
+    """BM25 (bm25s) over the distinct passages, persisted beside the vectors."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.retriever = None
+        self.ids: list[str] = []
+        self.generation = -1
+
+    @staticmethod
+    def tokenize(texts: Sequence[str]):
+        import bm25s
+
+        return bm25s.tokenize(list(texts), stopwords="en", show_progress=False)
+
+    def build(self, ids: list[str], texts: list[str], generation: int) -> None:
+        import bm25s
+
+        self.ids, self.generation = ids, generation
+        if not ids:
+            self.retriever = None
+            return
+        retriever = bm25s.BM25()
+        retriever.index(self.tokenize(texts), show_progress=False)
+        self.retriever = retriever
+
+    def save(self) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.retriever is not None:
+            self.retriever.save(str(tmp / "bm25"))
+        (tmp / "ids.json").write_text(
+            json.dumps({"generation": self.generation, "ids": self.ids}), encoding="utf-8"
+        )
+        shutil.rmtree(self.path, ignore_errors=True)
+        tmp.rename(self.path)
+
+    def load(self) -> bool:
+        import bm25s
+
+        try:
+            data = json.loads((self.path / "ids.json").read_text(encoding="utf-8"))
+            self.ids, self.generation = data["ids"], int(data["generation"])
+            self.retriever = bm25s.BM25.load(str(self.path / "bm25")) if self.ids else None
+            return True
+        except (OSError, ValueError, KeyError):
+            return False
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        if self.retriever is None or not self.ids:
+            return []
+        tokens = self.tokenize([query])
+        if not tokens.vocab or not any(len(ids) for ids in tokens.ids):
+            return []
+        docs, scores = self.retriever.retrieve(
+            tokens, k=min(k, len(self.ids)), show_progress=False, n_threads=1
+        )
+        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+class Index:
+    """One named index: catalog + vectors + BM25, opened read-only or as the single writer."""
+
+    def __init__(self, settings: Settings, *, create: bool = False) -> None:
+        self.settings = settings
+        self.path = settings.index_path
+        if not create and not (self.path / "catalog.sqlite").exists():
+            raise StoreError(
+                f"no index '{settings.index}' at {self.path}: build it with "
+                f"`sstc ingest --index {settings.index}`"
+            )
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path / "catalog.sqlite", check_same_thread=False, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._write_lock_file = None
+        self.vectors: VectorStore = ChromaStore(settings, self.path / "chroma")
+        self.lexical = LexicalIndex(self.path / "bm25")
+
+    # --- meta ----------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    def bump_generation(self) -> None:
+        self.set_meta("generation", str(self.generation + 1))
+
+    def check_embedder(self, name: str, *, claim: bool) -> None:
+        """Refuse to mix vectors of two models in one index."""
+        built = self.get_meta("embedder")
+        if built and built != name:
+            raise StoreError(
+                f"index '{self.settings.index}' was built with embedder {built}, settings say "
+                f"{name}: re-ingest with `sstc ingest --rebuild` or set SSTC_EMBEDDER={built}"
+            )
+        if not built and claim:
+            with self.db:
+                self.set_meta("embedder", name)
+                self.set_meta("schema", SCHEMA_VERSION)
+
+    @property
+    def embedder_name(self) -> str | None:
+        return self.get_meta("embedder")
+
+    # --- writer lock ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[None]:
+        """One writing process per index: embedded Chroma is not safe with two."""
+        lock_path = self.path / ".writer.lock"
+        fh = open(lock_path, "a+")  # noqa: SIM115 - held for the duration of the block
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise StoreLockedError(
+                f"another process is writing index '{self.settings.index}' (lock {lock_path}); "
+                "wait for it to finish"
+            ) from None
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+    # --- documents -----------------------------------------------------------------------------
+
+    def document_rows(self) -> dict[str, sqlite3.Row]:
+        return {r["doc_id"]: r for r in self.db.execute("SELECT * FROM documents")}
+
+    def documents(self) -> list[IndexedDocument]:
+        out = []
+        for r in self.db.execute("SELECT * FROM documents WHERE status = 'complete' ORDER BY doc_id"):
+            meta = DocumentMeta.model_validate_json(r["meta"])
+            out.append(
+                IndexedDocument(
+                    doc_id=r["doc_id"],
+                    symbol=meta.symbol,
+                    title=meta.title,
+                    date=meta.date,
+                    kind=meta.kind,
+                    language=meta.language,
+                    pages=r["pages"],
+                    chunks=r["chunks"],
+                    path=r["path"],
+                )
+            )
+        return out
+
+    def document_meta(self, doc_id: str) -> DocumentMeta | None:
+        row = self.db.execute(
+            "SELECT meta FROM documents WHERE doc_id = ? AND status = 'complete'", (doc_id,)
+        ).fetchone()
+        return DocumentMeta.model_validate_json(row["meta"]) if row else None
+
+    def all_meta(self) -> dict[str, DocumentMeta]:
+        return {
+            r["doc_id"]: DocumentMeta.model_validate_json(r["meta"])
+            for r in self.db.execute("SELECT doc_id, meta FROM documents WHERE status = 'complete'")
+        }
+
+    def page_text(self, doc_id: str, number: int) -> str | None:
+        row = self.db.execute(
+            "SELECT text FROM pages WHERE doc_id = ? AND number = ?", (doc_id, number)
+        ).fetchone()
+        return row["text"] if row else None
+
+    def begin_document(self, doc: ParsedDocument, catalog_sig: str = "") -> None:
+        """Mark a document pending and drop its old locations, in one transaction."""
+        with self.db:
+            self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
+            self.db.execute("DELETE FROM pages WHERE doc_id = ?", (doc.doc_id,))
+            self.db.execute(
+                "INSERT OR REPLACE INTO documents (doc_id, path, sha256, meta, pages, pages_inferred,"
+                " chunks, catalog_sig, status) VALUES (?, ?, ?, ?, ?, ?, 0, ?, 'pending')",
+                (
+                    doc.doc_id,
+                    doc.path,
+                    doc.sha256,
+                    doc.meta.model_dump_json(),
+                    len(doc.pages),
+                    int(doc.pages_inferred),
+                    catalog_sig,
+                ),
+            )
+
+    def commit_document(
+        self,
+        doc: ParsedDocument,
+        chunks: list[Chunk],
+        vector_ids: list[str],
+        new_vectors: dict[str, str],
+    ) -> None:
+        """Write the locations and flip the document to complete, atomically."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO vectors (vector_id, text) VALUES (?, ?)",
+                list(new_vectors.items()),
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO pages (doc_id, number, text) VALUES (?, ?, ?)",
+                [(doc.doc_id, p.number, p.text) for p in doc.pages],
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO chunks (chunk_id, doc_id, ordinal, vector_id, text, "
+                "page_start, page_end, char_start, char_end, paragraph, part, n_tokens) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        c.chunk_id,
+                        c.doc_id,
+                        c.ordinal,
+                        v,
+                        c.text,
+                        c.page_start,
+                        c.page_end,
+                        c.char_start,
+                        c.char_end,
+                        c.paragraph,
+                        c.part,
+                        c.n_tokens,
+                    )
+                    for c, v in zip(chunks, vector_ids, strict=True)
+                ],
+            )
+            self.db.execute(
+                "UPDATE documents SET status = 'complete', chunks = ?, updated_at = CURRENT_TIMESTAMP"
+                " WHERE doc_id = ?",
+                (len(chunks), doc.doc_id),
+            )
+            self.bump_generation()
+
+    def remove_document(self, doc_id: str) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+            self.db.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
+            self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            self.bump_generation()
+
+    # --- vectors -------------------------------------------------------------------------------
+
+    def known_vectors(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = f"SELECT vector_id FROM vectors WHERE vector_id IN ({','.join('?' * len(part))})"
+            found.update(r["vector_id"] for r in self.db.execute(q, part))
+        return found
+
+    def vector_texts(self, ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = f"SELECT vector_id, text FROM vectors WHERE vector_id IN ({','.join('?' * len(part))})"
+            out.update((r["vector_id"], r["text"]) for r in self.db.execute(q, part))
+        return out
+
+    def collect_garbage(self) -> int:
+        """Drop vectors no location refers to, and store entries the catalog does not know
+        (left by a run killed between the vector write and the catalog commit)."""
+        with self.db:
+            unused = [
+                r["vector_id"]
+                for r in self.db.execute(
+                    "SELECT vector_id FROM vectors WHERE vector_id NOT IN "
+                    "(SELECT DISTINCT vector_id FROM chunks)"
+                )
+            ]
+            self.db.executemany("DELETE FROM vectors WHERE vector_id = ?", [(v,) for v in unused])
+            if unused:
+                self.bump_generation()
+        known = {r["vector_id"] for r in self.db.execute("SELECT vector_id FROM vectors")}
+        orphans = sorted(self.vectors.ids() - known)
+        stale = sorted(set(unused) | set(orphans))
+        if stale:
+            self.vectors.delete(stale)
+        return len(stale)
+
+    def missing_vectors(self) -> list[str]:
+        """Catalog vectors absent from the store (a damaged or replaced store)."""
+        known = {r["vector_id"] for r in self.db.execute("SELECT vector_id FROM vectors")}
+        return sorted(known - self.vectors.ids())
+
+    def abandon_pending(self) -> list[str]:
+        """Documents a killed run left half-written: forget them so this run redoes them."""
+        pending = [
+            r["doc_id"] for r in self.db.execute("SELECT doc_id FROM documents WHERE status != 'complete'")
+        ]
+        for doc_id in pending:
+            self.remove_document(doc_id)
+        return pending
+
+    # --- lexical -------------------------------------------------------------------------------
+
+    def refresh_lexical(self, *, save: bool) -> None:
+        """(Re)build BM25 when the catalog moved on since it was built."""
+        with self._lock:
+            gen = self.generation
+            if self.lexical.generation == gen:
+                return
+            if self.lexical.load() and self.lexical.generation == gen:
+                return
+            rows = self.db.execute("SELECT vector_id, text FROM vectors ORDER BY vector_id").fetchall()
+            self.lexical.build([r["vector_id"] for r in rows], [r["text"] for r in rows], gen)
+            if save:
+                self.lexical.save()
+
+    # --- lookups for retrieval -----------------------------------------------------------------
+
+    def locations(self, vector_ids: Sequence[str]) -> dict[str, list[sqlite3.Row]]:
+        """Every chunk row of each vector, first-ingested first."""
+        out: dict[str, list[sqlite3.Row]] = {v: [] for v in vector_ids}
+        ids = list(vector_ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = (
+                "SELECT c.*, c.rowid AS rid FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+                f"WHERE d.status = 'complete' AND c.vector_id IN ({','.join('?' * len(part))}) "
+                "ORDER BY c.rowid"
+            )
+            for r in self.db.execute(q, part):
+                out[r["vector_id"]].append(r)
+        return out
+
+    def vector_ids_of(self, doc_ids: set[str]) -> list[str]:
+        ids = list(doc_ids)
+        q = f"SELECT DISTINCT vector_id FROM chunks WHERE doc_id IN ({','.join('?' * len(ids))})"
+        return [r["vector_id"] for r in self.db.execute(q, ids)] if ids else []
+
+    def stats(self) -> dict[str, int]:
+        q = self.db.execute
+        return {
+            "documents": q("SELECT COUNT(*) FROM documents WHERE status='complete'").fetchone()[0],
+            "chunks": q("SELECT COUNT(*) FROM chunks").fetchone()[0],
+            "vectors": q("SELECT COUNT(*) FROM vectors").fetchone()[0],
+        }
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def wipe_index(settings: Settings) -> None:
+    """Delete an index entirely (`--rebuild`): catalog, vectors and BM25."""
+    path = settings.index_path
+    if settings.chroma_url:
+        with contextlib.suppress(StoreError):
+            ChromaStore(settings, path / "chroma").drop()
+    if path.exists():
+        shutil.rmtree(path)

@@ -1,0 +1,271 @@
+"""Retrieval: dense (vector store) and lexical (BM25) search fused by weighted reciprocal rank,
+with metadata filters and recognition of the UN documents a question names."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, Field, field_validator
+
+from .catalog import symbol_from_name
+from .dedup import containment
+from .embeddings import Embedder
+from .index import Index
+from .settings import RetrievalMode, Settings
+from .types import DocumentMeta, Location, SearchHit
+
+
+class Filters(BaseModel):
+    """Restrict retrieval to some documents; every field is optional and they combine with AND."""
+
+    model_config = {"extra": "forbid"}
+
+    doc_ids: list[str] = Field(default_factory=list)
+    kinds: list[str] = Field(default_factory=list)
+    symbols: list[str] = Field(default_factory=list)
+    year_from: int | None = Field(None, ge=1900, le=2100)
+    year_to: int | None = Field(None, ge=1900, le=2100)
+
+    @field_validator("symbols")
+    @classmethod
+    def _upper(cls, v: list[str]) -> list[str]:
+        return [s.strip().upper() for s in v if s.strip()]
+
+    @property
+    def active(self) -> bool:
+        return bool(self.doc_ids or self.kinds or self.symbols or self.year_from or self.year_to)
+
+    def admits(self, meta: DocumentMeta | None) -> bool:
+        if meta is None:
+            return False
+        if self.doc_ids and meta.doc_id not in self.doc_ids:
+            return False
+        if self.kinds and meta.kind not in self.kinds:
+            return False
+        if self.symbols and meta.symbol.upper() not in self.symbols:
+            return False
+        year = meta.year
+        if self.year_from and (year is None or year < self.year_from):
+            return False
+        return not (self.year_to and (year is None or year > self.year_to))
+
+
+# Named outcomes people use instead of symbols.
+NAMED_DOCUMENTS = {
+    r"\bBAPA\s*\+\s*40\b": "A/RES/73/291",
+    r"\bBuenos Aires outcome document\b": "A/RES/73/291",
+    r"\bsecond High-level United Nations Conference on South-South Cooperation\b": "A/RES/73/291",
+    r"\bNairobi outcome document\b": "A/RES/64/222",
+    r"\bHigh-level Committee on South-South Cooperation\b.{0,40}\b(2025|twenty-second)\b": "A/80/39",
+    r"\bquadrennial comprehensive policy review\b": "A/RES/79/226",
+    r"\bQCPR\b": "A/RES/79/226",
+}
+_SYMBOL = re.compile(r"\b((?:A|E|S|DP|TD|UNW|ST)(?:/[A-Za-z0-9.\-]+)+)")
+_RESOLUTION = re.compile(r"\bresolutions?\s+(\d{2,3})/(\d{1,4})\b|\b(\d{2,3})/(\d{1,4})\b", re.IGNORECASE)
+
+
+def named_symbols(question: str) -> list[str]:
+    """UN symbols a question names: `A/RES/72/237`, `resolution 72/237`, `BAPA+40`, ..."""
+    found: list[str] = []
+    for m in _SYMBOL.finditer(question):
+        found.append(m.group(1).rstrip(".,;:)").upper())
+    for m in _RESOLUTION.finditer(question):
+        session, number = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        if 40 <= int(session) <= 99:
+            found.append(f"A/RES/{session}/{number}")
+    for pattern, symbol in NAMED_DOCUMENTS.items():
+        if re.search(pattern, question, re.IGNORECASE):
+            found.append(symbol)
+    return list(dict.fromkeys(found))
+
+
+@dataclass
+class _Catalogue:
+    """Per-generation view of document metadata for filtering and symbol lookup."""
+
+    generation: int
+    meta: dict[str, DocumentMeta]
+    by_symbol: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Retriever:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._catalogue: _Catalogue | None = None
+
+    # --- catalogue -----------------------------------------------------------------------------
+
+    def catalogue(self) -> _Catalogue:
+        gen = self.index.generation
+        with self._lock:
+            if self._catalogue is None or self._catalogue.generation != gen:
+                meta = self.index.all_meta()
+                by_symbol: dict[str, list[str]] = {}
+                for doc_id, m in meta.items():
+                    for sym in {m.symbol.upper(), symbol_from_name(doc_id).upper()} - {""}:
+                        by_symbol.setdefault(sym.rstrip("*"), []).append(doc_id)
+                self._catalogue = _Catalogue(gen, meta, by_symbol)
+            return self._catalogue
+
+    def docs_named_in(self, question: str) -> list[str]:
+        cat = self.catalogue()
+        out: list[str] = []
+        for sym in named_symbols(question):
+            out.extend(cat.by_symbol.get(sym, []))
+        return list(dict.fromkeys(out))
+
+    # --- search --------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        mode: RetrievalMode | None = None,
+        filters: Filters | None = None,
+        boost_named: bool = True,
+    ) -> list[SearchHit]:
+        query = query.strip()
+        if not query:
+            return []
+        mode = mode or self.settings.retrieval_mode
+        filters = filters or Filters()
+        cat = self.catalogue()
+        allowed = {d for d, m in cat.meta.items() if filters.admits(m)} if filters.active else None
+        named = self.docs_named_in(query) if boost_named else []
+        if allowed is not None:
+            named = [d for d in named if d in allowed]
+        fetch = max(k * 4, 40)
+        qvec = self.embedder.embed_query(query) if mode != "bm25" else None
+        dense: list[tuple[str, float]] = []
+        lexical: list[tuple[str, float]] = []
+        if qvec is not None:
+            if allowed is not None and len(allowed) <= 50:
+                dense = self._dense_within(qvec, allowed, fetch)
+            else:
+                dense = self.index.vectors.query(qvec[None, :], fetch * (3 if allowed else 1))[0]
+        if mode != "dense":
+            self.index.refresh_lexical(save=False)
+            lexical = self.index.lexical.search(query, fetch * (3 if allowed else 1))
+        named_dense = self._dense_within(qvec, set(named), fetch) if named and qvec is not None else []
+
+        fused: dict[str, float] = {}
+        scores: dict[str, dict[str, float]] = {}
+        s = self.settings
+        lists = [
+            ("dense", dense, s.rrf_dense_weight if mode != "dense" else 1.0),
+            ("bm25", lexical, s.rrf_bm25_weight if mode != "bm25" else 1.0),
+            ("named", named_dense, s.rrf_named_weight),
+        ]
+        for name, ranked, weight in lists:
+            for rank, (vid, score) in enumerate(ranked):
+                fused[vid] = fused.get(vid, 0.0) + weight / (s.rrf_k + rank + 1)
+                scores.setdefault(vid, {})[name] = score
+        order = sorted(fused, key=lambda v: -fused[v])
+        if qvec is not None:
+            self._fill_dense_scores(qvec, order[: k * 3], scores)
+        hits = self._hits(order, scores, fused, allowed, set(named), k)
+        return hits
+
+    def _dense_within(self, qvec: np.ndarray, doc_ids: set[str], k: int) -> list[tuple[str, float]]:
+        """Exact search over the vectors of a few documents (filters, named documents)."""
+        if not doc_ids:
+            return []
+        ids = self.index.vector_ids_of(doc_ids)
+        if not ids:
+            return []
+        embs = self.index.vectors.get_embeddings(ids)
+        if not embs:
+            return []
+        keys = list(embs)
+        mat = np.asarray([embs[i] for i in keys], dtype=np.float32)
+        sims = mat @ qvec
+        top = np.argsort(-sims)[:k]
+        return [(keys[i], float(sims[i])) for i in top]
+
+    def _fill_dense_scores(
+        self, qvec: np.ndarray, ids: list[str], scores: dict[str, dict[str, float]]
+    ) -> None:
+        need = [v for v in ids if "dense" not in scores.get(v, {})]
+        if not need:
+            return
+        embs = self.index.vectors.get_embeddings(need)
+        for vid, emb in embs.items():
+            scores.setdefault(vid, {})["dense"] = float(np.asarray(emb, dtype=np.float32) @ qvec)
+
+    def _hits(
+        self,
+        order: list[str],
+        scores: dict[str, dict[str, float]],
+        fused: dict[str, float],
+        allowed: set[str] | None,
+        named: set[str],
+        k: int,
+    ) -> list[SearchHit]:
+        cat = self.catalogue()
+        hits: list[SearchHit] = []
+        step = max(k * 3, 30)
+        for start in range(0, len(order), step):
+            batch = order[start : start + step]
+            locs = self.index.locations(batch)
+            for vid in batch:
+                rows = locs.get(vid) or []
+                rows_ok = [r for r in rows if r["doc_id"] in allowed] if allowed is not None else rows
+                if not rows_ok:
+                    continue
+                preferred = [r for r in rows_ok if r["doc_id"] in named] or rows_ok
+                primary = preferred[0]
+                meta = cat.meta.get(primary["doc_id"]) or DocumentMeta(doc_id=primary["doc_id"])
+                also = []
+                seen = {(primary["doc_id"], primary["page_start"], primary["page_end"])}
+                for r in rows:
+                    key = (r["doc_id"], r["page_start"], r["page_end"])
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    also.append(
+                        Location(
+                            doc_id=r["doc_id"],
+                            pages=list(range(r["page_start"], r["page_end"] + 1)),
+                            paragraph=r["paragraph"],
+                        )
+                    )
+                twin = next((h for h in hits if containment(h.text, primary["text"]) >= 0.9), None)
+                if twin is not None:  # the same passage, quoted within another: one slot
+                    twin.also_in.append(
+                        Location(
+                            doc_id=primary["doc_id"],
+                            paragraph=primary["paragraph"],
+                            pages=list(range(primary["page_start"], primary["page_end"] + 1)),
+                        )
+                    )
+                    continue
+                sc = dict(scores.get(vid, {}))
+                sc["fused"] = fused[vid]
+                hits.append(
+                    SearchHit(
+                        chunk_id=primary["chunk_id"],
+                        vector_id=vid,
+                        doc_id=primary["doc_id"],
+                        symbol=meta.symbol,
+                        title=meta.title,
+                        kind=meta.kind,
+                        date=meta.date,
+                        text=primary["text"],
+                        pages=list(range(primary["page_start"], primary["page_end"] + 1)),
+                        paragraph=primary["paragraph"],
+                        part=primary["part"],
+                        score=round(sc.get("dense", 0.0), 4),
+                        scores=sc,
+                        also_in=also,
+                    )
+                )
+                if len(hits) >= k:
+                    return hits
+        return hits

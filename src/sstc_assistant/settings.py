@@ -1,0 +1,76 @@
+"""One settings object for the whole assistant; every knob is an `SSTC_*` environment variable."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EmbedderName = Literal["minilm", "e5"]
+GeneratorName = Literal["extractive", "llamacpp", "openai"]
+RetrievalMode = Literal["bm25", "dense", "hybrid", "hybrid+rerank"]
+
+
+class Settings(BaseSettings):
+    """Defaults run fully offline on one machine; teams override by environment or `.env`."""
+
+    model_config = SettingsConfigDict(env_prefix="SSTC_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default_factory=Path.cwd, description="project root; relative paths start here")
+    corpus_dir: Path = Path("corpus")
+    extra_corpus_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="more folders ingested by a bare `sstc ingest` (os.pathsep-separated in env)",
+    )
+    indexes_dir: Path = Path("indexes")
+    index: str = Field("default", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+    embedder: EmbedderName = "minilm"
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    chunk_max_tokens: int = Field(200, ge=32, description="hard cap, below the model's max length")
+    chunk_min_tokens: int = Field(40, ge=0, description="shorter blocks merge with their neighbour")
+    chunk_overlap_tokens: int = Field(30, ge=0)
+    dedup_threshold: float = Field(0.9, ge=0.5, le=1.0)
+
+    chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server")
+    hnsw_ef_search: int = Field(400, ge=10)
+    hnsw_ef_construction: int = Field(200, ge=10)
+    hnsw_max_neighbors: int = Field(32, ge=4)
+
+    retrieval_mode: RetrievalMode = "hybrid"
+    rrf_k: int = Field(60, ge=1)
+    rrf_dense_weight: float = Field(1.0, ge=0)
+    rrf_bm25_weight: float = Field(1.0, ge=0)
+    rrf_named_weight: float = Field(1.0, ge=0, description="boost for documents the question names")
+    top_k: int = Field(5, ge=1, le=100)
+
+    max_file_mb: float = Field(100.0, gt=0, description="larger files are refused before reading")
+    max_pdf_pages: int = Field(3000, ge=1)
+
+    @field_validator("extra_corpus_dirs", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            import os
+
+            return [p for p in value.split(os.pathsep) if p.strip()]
+        return value
+
+    def resolve(self, path: Path) -> Path:
+        """Relative paths are relative to `home`, so commands work from any directory."""
+        return path if path.is_absolute() else (self.home / path)
+
+    @property
+    def corpus_path(self) -> Path:
+        return self.resolve(self.corpus_dir)
+
+    @property
+    def index_path(self) -> Path:
+        return self.resolve(self.indexes_dir) / self.index
+
+    @cached_property
+    def default_sources(self) -> list[Path]:
+        return [self.corpus_path, *(self.resolve(p) for p in self.extra_corpus_dirs)]
