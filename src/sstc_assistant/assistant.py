@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import threading
+import time
+import uuid
+from collections.abc import Sequence
 from functools import cached_property
+from pathlib import Path
+from typing import BinaryIO
 
+from .answering import Draft, ExtractiveGenerator, Generator, abstain, compose, standalone
+from .documents import SUPPORTED_SUFFIXES, DocumentError
 from .embeddings import Embedder, get_embedder
 from .index import Index
+from .ingest import Ingestor
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
-from .types import IndexedDocument, SearchHit
+from .types import Answer, IndexedDocument, SearchHit
 
 
 class Assistant:
@@ -19,6 +28,7 @@ class Assistant:
         self.settings = settings or Settings()
         self._embedder = embedder
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
 
     @cached_property
     def index(self) -> Index:
@@ -52,5 +62,121 @@ class Assistant:
     ) -> list[SearchHit]:
         return self.retriever.search(query, k or self.settings.top_k, mode=mode, filters=filters)
 
+    @cached_property
+    def generator(self) -> Generator:
+        return ExtractiveGenerator(self.embedder, self.settings)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        k: int | None = None,
+        filters: Filters | None = None,
+        mode: RetrievalMode | None = None,
+    ) -> Answer:
+        """Retrieve `k` passages (all returned as sources), draft from the best few, and answer
+        only when the evidence is strong enough."""
+        question = question.strip()
+        if not question:
+            raise ValueError("the question is empty")
+        t0 = time.perf_counter()
+        query = standalone(question, history)
+        hits = self.search(query, k, filters=filters, mode=mode)
+        t1 = time.perf_counter()
+        generator = self.generator
+        draft = generator.draft(query, hits) if hits else Draft([])
+        t2 = time.perf_counter()
+        resolved = query if query != question else None
+        if not draft.claims or draft.evidence < self.settings.abstain_threshold:
+            answer = abstain(
+                question,
+                hits,
+                generator=generator.name,
+                standalone_question=resolved,
+                unsupported=draft.unsupported,
+            )
+        else:
+            answer = compose(
+                question, draft, hits, self.index, generator=generator.name, standalone_question=resolved
+            )
+        answer.confidence = round(draft.evidence, 4)
+        t3 = time.perf_counter()
+        answer.timings_ms = {
+            "retrieve": round((t1 - t0) * 1000, 1),
+            "generate": round((t2 - t1) * 1000, 1),
+            "total": round((t3 - t0) * 1000, 1),
+        }
+        return answer
+
+    # --- corpus changes (API uploads) -------------------------------------------------------------
+
+    def add_upload(self, filename: str, stream: BinaryIO) -> dict:
+        """Save an uploaded file into the corpus and ingest it into the open index."""
+        name = safe_filename(filename)
+        limit = int(self.settings.max_file_mb * 1e6)
+        folder = self.settings.resolve(self.settings.upload_dir or self.settings.corpus_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        if target.exists():
+            raise ValueError(f"a document named {name} exists already: delete it first or rename the file")
+        tmp = folder / f".upload-{uuid.uuid4().hex}{Path(name).suffix}"
+        size = 0
+        try:
+            with tmp.open("wb") as fh:
+                while chunk := stream.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise ValueError(
+                            f"file is over the {self.settings.max_file_mb:g} MB limit (SSTC_MAX_FILE_MB)"
+                        )
+                    fh.write(chunk)
+            from .documents import read_document
+
+            read_document(
+                tmp, max_bytes=limit, max_pages=self.settings.max_pdf_pages
+            )  # fail before moving it in
+            tmp.rename(target)
+        except DocumentError as exc:
+            raise ValueError(f"{name}: {exc.reason}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        with self._write_lock:
+            report = Ingestor(self.settings, self.embedder).run([target], prune=False, index=self.index)
+        outcome = report.files[0]
+        if outcome.status == "skipped":
+            target.unlink(missing_ok=True)
+            raise ValueError(f"{name}: {outcome.reason}")
+        return outcome.model_dump()
+
+    def remove_document(self, doc_id: str) -> None:
+        """Forget a document; its file moves to `.deleted/` in its folder, so nothing is lost."""
+        with self._write_lock, self.index.writer():
+            row = self.index.document_rows().get(doc_id)
+            if row is None:
+                raise ValueError(f"no document '{doc_id}'")
+            self.index.remove_document(doc_id)
+            self.index.collect_garbage()
+            self.index.refresh_lexical(save=True)
+        path = Path(row["path"])
+        if path.is_file():
+            trash = path.parent / ".deleted"
+            trash.mkdir(exist_ok=True)
+            path.rename(trash / f"{int(time.time())}-{path.name}")
+
     def documents(self) -> list[IndexedDocument]:
         return self.index.documents()
+
+
+def safe_filename(filename: str) -> str:
+    """The base name of an upload, reduced to characters safe on every file system."""
+    base = re.split(r"[\\/]", filename or "")[-1]
+    base = re.sub(r"[^A-Za-z0-9._\-]+", "_", base).strip("._")
+    suffix = Path(base).suffix.lower()
+    if not base or not Path(base).stem:
+        raise ValueError("the upload has no usable file name")
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ValueError(
+            f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+        )
+    return base[:150]

@@ -22,6 +22,7 @@ _NUM = re.compile(r"^(\d{1,3})\.\s+\S")
 _SUB = re.compile(r"^\(([a-z]{1,3}|[ivxl]{1,5})\)\s+\S")
 _HEADING = re.compile(r"^([IVX]{1,5}|[A-H])\.\s+\S")
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])[\"”’)]*\s+(?=\S)")
+_FULL_STOP = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[A-Z(“\"0-9])")
 _ENDS_SENTENCE = re.compile(r"[.;:!?][\"”’)]*\d*$")
 
 
@@ -236,7 +237,7 @@ def _enforce_limit(
 def _split(piece: _Piece, count_tokens: TokenCounter, max_tokens: int, overlap: int) -> list[_Piece]:
     """Sentence windows with overlap; a sentence longer than the limit is cut between words."""
     budget = max(8, max_tokens - 4)  # room for the special tokens each piece gets
-    spans = _sentence_spans(piece.text)
+    spans = sentence_spans(piece.text)
     sizes = count_tokens([piece.text[a:b] for a, b in spans])
     units: list[tuple[int, int, int]] = []
     for (a, b), n in zip(spans, sizes, strict=True):
@@ -270,10 +271,21 @@ def _split(piece: _Piece, count_tokens: TokenCounter, max_tokens: int, overlap: 
     return result
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int]]:
+_ABBREVIATION = re.compile(
+    r"(\b(?:No|Nos|para|paras|e\.g|i\.e|Mr|Ms|Mrs|Dr|vol|chap|art|St|Corr|Add|Rev|Sales|p|pp|etc|al|Inc|Ltd)"
+    r"|\b[A-Z])\.$"
+)
+
+
+def sentence_spans(text: str, *, clauses: bool = True) -> list[tuple[int, int]]:
+    """Sentence spans (with `clauses`, also `;`/`:`-ended clauses), not cut after `No.`, `para.`,
+    initials and the like."""
     spans, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        spans.append((start, m.start() + len(m.group(0).rstrip())))
+    for m in (_SENTENCE_END if clauses else _FULL_STOP).finditer(text):
+        end = m.start() + len(m.group(0).rstrip())
+        if _ABBREVIATION.search(text[max(start, end - 8) : end]):
+            continue
+        spans.append((start, end))
         start = m.end()
     spans.append((start, len(text)))
     return [(a, b) for a, b in spans if text[a:b].strip()]

@@ -119,14 +119,137 @@ def cmd_search(args: argparse.Namespace) -> int:
         console.print("no passages found")
         return 0
     for n, h in enumerate(hits, 1):
-        where = f"p. {h.pages[0]}" if len(h.pages) == 1 else f"pp. {h.pages[0]}-{h.pages[-1]}"
-        para = f", para. {h.paragraph}" if h.paragraph else ""
-        out.print(f"[bold]{n}. {h.label}{para}, {where}[/]  score {h.score:.3f}  [dim]{h.doc_id}[/]")
+        out.print(
+            f"[bold]{n}. {_where(h.label, h.paragraph, h.pages)}[/]  score {h.score:.3f}  [dim]{h.doc_id}[/]"
+        )
         out.print(f"   {h.text[:400]}{'…' if len(h.text) > 400 else ''}")
         if h.also_in:
-            places = "; ".join(f"{loc.doc_id} p. {loc.pages[0]}" for loc in h.also_in[:5])
-            out.print(f"   [dim]also stated in: {places}[/]")
+            out.print(f"   [dim]also stated in: {_places(h.also_in)}[/]")
     return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .assistant import Assistant
+
+    settings = _settings(args)
+    if args.generator:
+        settings = settings.model_copy(update={"generator": args.generator})
+    assistant = Assistant(settings)
+    answer = assistant.ask(args.question, history=args.history or [], k=args.k, filters=_filters(args))
+    if args.json:
+        out.print_json(answer.model_dump_json())
+        return 0
+    out.print(answer.answer if answer.answerable else f"[yellow]{answer.answer}[/]")
+    if answer.answerable:
+        out.print()
+        for c in answer.citations:
+            out.print(f"[bold][{c.n}][/] {c.human}: [italic]“{c.quote}”[/]")
+            if c.also_in:
+                out.print(f"    [dim]also stated in: {_places(c.also_in)}[/]")
+    else:
+        out.print("\nYou might look at:")
+        for s in answer.sources[:3]:
+            out.print(f"  - {_where(s.symbol or s.title or s.doc_id, s.paragraph, s.pages)}: {s.text[:200]}…")
+    if answer.unsupported:
+        out.print(f"[dim]dropped {len(answer.unsupported)} sentence(s) no passage supports[/]")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .assistant import Assistant
+    from .evaluation import EvalConfig, calibrate, evaluate, load_dataset, write_outputs
+
+    settings = _settings(args)
+    if args.generator:
+        settings = settings.model_copy(update={"generator": args.generator})
+    questions = load_dataset(Path(args.dataset))
+    if args.limit:
+        questions = questions[: args.limit]
+    assistant = Assistant(settings)
+    modes = ["bm25", "dense", "hybrid"] if args.compare else [args.retrieval or settings.retrieval_mode]
+    if args.compare and settings.reranker_model:
+        modes.append("hybrid+rerank")
+    elif args.compare:
+        console.print("hybrid+rerank skipped: no reranker configured (SSTC_RERANKER_MODEL)")
+    default = args.retrieval or settings.retrieval_mode
+    modes.sort(key=lambda m: m != default)  # the configuration under test comes first
+    runs = []
+    for mode in modes:
+        config = EvalConfig(name=f"{mode}/{settings.generator}", retrieval=mode, generator=settings.generator)
+        with Progress(
+            TextColumn(f"{config.name:<24}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=args.quiet,
+        ) as bar:
+            task = bar.add_task("eval", total=len(questions))
+            metrics, results = evaluate(
+                assistant,
+                questions,
+                config,
+                progress=lambda done, total, task=task: bar.update(task, completed=done),
+            )
+        runs.append((metrics, results))
+    out_dir = Path(args.out)
+    write_outputs(out_dir, runs, Path(args.dataset))
+    from .report import HEADLINE
+
+    for metrics, _ in runs:
+        out.print(
+            f"[bold]{metrics['config']['name']}[/]: "
+            + ", ".join(
+                f"{label} {metrics[key]:.3f}" if "latency" not in key else f"{label} {metrics[key]:.0f}"
+                for key, label in HEADLINE
+            )
+        )
+    if args.calibrate:
+        out.print("threshold  abstain-P  abstain-R  answered-share")
+        for t, p, r, kept in calibrate(runs[0][1]):
+            out.print(f"{t:9.2f}  {p:9.3f}  {r:9.3f}  {kept:14.3f}")
+    out.print(f"wrote {out_dir}/metrics.json, results.jsonl, report.md, report.html")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import gradio as gr
+    import uvicorn
+
+    from .api import create_app
+    from .assistant import Assistant
+    from .ui import CSS, build_ui
+
+    settings = _settings(args)
+    host, port = args.host or settings.host, args.port or settings.port
+    assistant = Assistant(settings)
+    console.print(f"Loading index '{settings.index}' and the {settings.embedder} model …")
+    assistant.documents()
+    assistant.search("warm-up", k=1)
+    app = create_app(assistant)
+    gr.mount_gradio_app(
+        app,
+        build_ui(assistant).queue(default_concurrency_limit=settings.ui_concurrency),
+        path="/",
+        css=CSS,
+        footer_links=["api"],
+    )
+    console.print(
+        f"[bold green]SSTC Assistant[/] on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+    return 0
+
+
+def _where(label: str, paragraph: str | None, pages: list[int]) -> str:
+    parts = [label] + ([f"para. {paragraph}"] if paragraph else [])
+    if pages:
+        parts.append(f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}-{pages[-1]}")
+    return ", ".join(parts)
+
+
+def _places(locations) -> str:
+    return "; ".join(_where(loc.doc_id, loc.paragraph, loc.pages) for loc in locations[:5])
 
 
 def _add_filter_args(p: argparse.ArgumentParser) -> None:
@@ -168,6 +291,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["bm25", "dense", "hybrid"], help="retrieval mode")
     p.add_argument("--json", action="store_true")
     _add_filter_args(p)
+
+    p = add("ask", cmd_ask, "answer a question with citations, or say the documents do not")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, help="passages to retrieve (default SSTC_TOP_K)")
+    p.add_argument("--json", action="store_true", help="print the answer object (DESIGN.md)")
+    p.add_argument("--generator", choices=["extractive", "llamacpp", "openai"])
+    p.add_argument(
+        "--history",
+        action="append",
+        metavar="EARLIER_QUESTION",
+        help="an earlier question of the conversation, for follow-ups (repeatable)",
+    )
+    _add_filter_args(p)
+
+    p = add("serve", cmd_serve, "start the REST API (/api) and the chat UI (/)")
+    p.add_argument("--host", help="default 127.0.0.1 (SSTC_HOST)")
+    p.add_argument("--port", type=int, help="default 8000 (SSTC_PORT)")
+
+    p = add("eval", cmd_eval, "run the QA benchmark over a question set and write a report")
+    p.add_argument("--dataset", default="eval/questions.jsonl")
+    p.add_argument(
+        "--out", default="out/eval", help="folder for metrics.json, results.jsonl, report.md/.html"
+    )
+    p.add_argument("--generator", choices=["extractive", "llamacpp", "openai"])
+    p.add_argument("--retrieval", choices=["bm25", "dense", "hybrid", "hybrid+rerank"])
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--compare", action="store_true", help="also run the other retrieval modes, one table")
+    p.add_argument("--calibrate", action="store_true", help="print an abstention-threshold sweep")
+    p.add_argument("--quiet", "-q", action="store_true")
     return parser
 
 

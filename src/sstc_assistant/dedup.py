@@ -18,27 +18,23 @@ def content_id(text: str) -> str:
 
 
 def similar(a: str, b: str) -> float:
-    """Character-level similarity of normalised texts, in [0, 1] (difflib ratio)."""
-    na, nb = normalized(a), normalized(b)
-    if not na or not nb:
+    """Word-level similarity of normalised texts, in [0, 1] (difflib ratio over words)."""
+    wa, wb = normalized(a).split(), normalized(b).split()
+    if not wa or not wb:
         return 0.0
-    matcher = difflib.SequenceMatcher(None, na, nb, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
     if matcher.real_quick_ratio() < 0.8 or matcher.quick_ratio() < 0.8:
         return 0.0  # cannot reach any threshold we use; skip the quadratic ratio()
     return matcher.ratio()
 
 
-def containment(a: str, b: str) -> float:
-    """Share of the shorter text that also stands in the longer one (a passage quoted inside a
-    longer one fills no second retrieval slot)."""
-    na, nb = normalized(a), normalized(b)
-    short, long_ = sorted((na, nb), key=len)
+def containment(a: str, b: str, min_run: int = 3) -> float:
+    """Share of the shorter text's words that stand, in runs of `min_run` or more words, in the
+    longer one: a passage quoted inside a longer one fills no second retrieval slot."""
+    short, long_ = sorted((normalized(a).split(), normalized(b).split()), key=len)
     if not short:
         return 0.0
-    if short in long_:
-        return 1.0
-    words_short, words_long = set(short.split()), set(long_.split())
-    if len(words_short & words_long) < 0.8 * len(words_short):
+    if len(set(short) & set(long_)) < 0.8 * len(set(short)):
         return 0.0
     matcher = difflib.SequenceMatcher(None, short, long_, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks()) / len(short)
+    return sum(m.size for m in matcher.get_matching_blocks() if m.size >= min_run) / len(short)

@@ -369,6 +369,11 @@ def _paragraphs(lines: list[str], vocabulary: set[str]) -> str:
     paras: list[str] = []
     current = ""
     previous = ""
+    lengths = sorted(len(line.strip()) for line in lines if line.strip())
+    # text that was never wrapped (one paragraph per line, headings on short lines)
+    unwrapped = bool(lengths) and (
+        lengths[len(lengths) // 2] > _UNWRAPPED_LINE or lengths[-1] > 2 * _UNWRAPPED_LINE
+    )
     for raw in lines:
         line = _WS.sub(" ", raw.rstrip())
         stripped = line.strip()
@@ -387,7 +392,8 @@ def _paragraphs(lines: list[str], vocabulary: set[str]) -> str:
             _NUMBERED.match(stripped)
             or _BULLET.match(stripped)
             or (line.startswith(" ") and stripped[0].isupper())
-            or len(previous) > _UNWRAPPED_LINE  # one paragraph per line: text never wrapped
+            or unwrapped
+            or len(previous) > _UNWRAPPED_LINE
         )
         previous = stripped
         if current and re.fullmatch(r"(\d{1,3}\.|\([a-z]{1,3}\)|\([ivxl]{1,5}\))", current):

@@ -25,6 +25,7 @@ from .settings import Settings
 from .types import Chunk
 
 Progress = Callable[[str, int, int], None]
+PIPELINE_VERSION = 2  # bump when readers or the chunker change what they produce
 
 
 class FileOutcome(BaseModel):
@@ -77,6 +78,12 @@ class Ingestor:
         return min(self.settings.chunk_max_tokens, self.embedder.max_tokens)
 
     @property
+    def pipeline_signature(self) -> str:
+        """Changes when parsing or chunking would give other chunks, so files are re-read."""
+        s = self.settings
+        return f"v{PIPELINE_VERSION}:{s.chunk_max_tokens}:{s.chunk_min_tokens}:{s.chunk_overlap_tokens}"
+
+    @property
     def embedder_name(self) -> str:
         return self._embedder.name if self._embedder is not None else self.settings.embedder
 
@@ -87,12 +94,17 @@ class Ingestor:
         rebuild: bool = False,
         prune: bool = True,
         progress: Progress | None = None,
+        index: Index | None = None,
     ) -> IngestReport:
+        """Ingest files/folders; with `index`, into that open index (a serving process)."""
         started = time.perf_counter()
         roots = [Path(p).resolve() for p in (paths or self.settings.default_sources)]
         if rebuild:
+            if index is not None:
+                raise ValueError("cannot rebuild an index that is open for serving")
             wipe_index(self.settings)
-        index = Index(self.settings, create=True)
+        own = index is None
+        index = index or Index(self.settings, create=True)
         report = IngestReport(index=self.settings.index, embedder=self.embedder_name)
         try:
             with index.writer():
@@ -105,7 +117,8 @@ class Ingestor:
                     self._restore_vectors(index, missing)
                 index.refresh_lexical(save=True)
         finally:
-            index.close()
+            if own:
+                index.close()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -182,7 +195,7 @@ class Ingestor:
         self, index: Index, path: Path, doc_id: str, row, catalog: Catalog, max_bytes: int
     ) -> FileOutcome:
         try:
-            signature = catalog.signature(doc_id, path)
+            signature = f"{self.pipeline_signature}|{catalog.signature(doc_id, path)}"
             if row is not None and row["status"] == "complete":
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 if (digest, str(path), signature) == (row["sha256"], row["path"], row["catalog_sig"]):

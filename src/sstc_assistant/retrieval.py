@@ -98,6 +98,7 @@ class Retriever:
         self.settings = settings
         self._lock = threading.Lock()
         self._catalogue: _Catalogue | None = None
+        self._reranker = None
 
     # --- catalogue -----------------------------------------------------------------------------
 
@@ -168,10 +169,32 @@ class Retriever:
                 fused[vid] = fused.get(vid, 0.0) + weight / (s.rrf_k + rank + 1)
                 scores.setdefault(vid, {})[name] = score
         order = sorted(fused, key=lambda v: -fused[v])
+        if mode == "hybrid+rerank":
+            order = self._rerank(query, order[: max(k * 4, 20)], scores) + order[max(k * 4, 20) :]
         if qvec is not None:
             self._fill_dense_scores(qvec, order[: k * 3], scores)
         hits = self._hits(order, scores, fused, allowed, set(named), k)
         return hits
+
+    def _rerank(self, query: str, ids: list[str], scores: dict[str, dict[str, float]]) -> list[str]:
+        """Optional cross-encoder stage; only with a local model (none ships offline on PyPI)."""
+        if self.settings.reranker_model is None:
+            raise ValueError(
+                "no reranker configured: set SSTC_RERANKER_MODEL to a local cross-encoder folder"
+            )
+        with self._lock:
+            if self._reranker is None:
+                from sentence_transformers import CrossEncoder
+
+                self._reranker = CrossEncoder(
+                    str(self.settings.reranker_model), device="cpu", local_files_only=True
+                )
+        texts = self.index.vector_texts(ids)
+        ids = [i for i in ids if i in texts]
+        ranks = self._reranker.predict([(query, texts[i]) for i in ids], show_progress_bar=False)
+        for vid, score in zip(ids, ranks, strict=True):
+            scores.setdefault(vid, {})["rerank"] = float(score)
+        return [vid for _, vid in sorted(zip(ranks, ids, strict=True), key=lambda t: -t[0])]
 
     def _dense_within(self, qvec: np.ndarray, doc_ids: set[str], k: int) -> list[tuple[str, float]]:
         """Exact search over the vectors of a few documents (filters, named documents)."""
@@ -248,6 +271,8 @@ class Retriever:
                     continue
                 sc = dict(scores.get(vid, {}))
                 sc["fused"] = fused[vid]
+                if primary["doc_id"] in named:
+                    sc.setdefault("named", sc.get("dense", 0.0))
                 hits.append(
                     SearchHit(
                         chunk_id=primary["chunk_id"],

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EmbedderName = Literal["minilm", "e5"]
@@ -45,7 +45,31 @@ class Settings(BaseSettings):
     rrf_dense_weight: float = Field(1.0, ge=0)
     rrf_bm25_weight: float = Field(1.0, ge=0)
     rrf_named_weight: float = Field(1.0, ge=0, description="boost for documents the question names")
+    reranker_model: Path | None = Field(
+        None, description="local folder of a sentence-transformers cross-encoder; unset = no rerank stage"
+    )
     top_k: int = Field(5, ge=1, le=100)
+
+    generator: GeneratorName = "extractive"
+    answer_passages: int = Field(5, ge=1, le=20, description="passages the generator reads")
+    answer_max_sentences: int = Field(3, ge=1, le=10)
+    answer_max_words: int = Field(90, ge=10)
+    answer_score_margin: float = Field(0.08, ge=0)
+    answer_lexical_weight: float = Field(0.3, ge=0)
+    answer_named_weight: float = Field(0.1, ge=0, description="bonus for the document a question names")
+    answer_type_weight: float = Field(0.1, ge=0, description="bonus for a year/figure when one is asked")
+    abstain_threshold: float = Field(
+        0.45, description="answer only when the best sentence scores at least this (calibrated on eval/)"
+    )
+
+    api_key: SecretStr | None = Field(
+        None, description="enables upload/delete; sent as 'Authorization: Bearer'"
+    )
+    feedback_path: Path = Path("feedback/feedback.jsonl")
+    upload_dir: Path | None = Field(None, description="where uploads are saved; default corpus_dir")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    ui_concurrency: int = Field(4, ge=1, le=64, description="answers the UI computes at once")
 
     max_file_mb: float = Field(100.0, gt=0, description="larger files are refused before reading")
     max_pdf_pages: int = Field(3000, ge=1)

@@ -113,3 +113,71 @@ class IndexedDocument(BaseModel):
     pages: int
     chunks: int
     path: str
+
+
+class Citation(BaseModel):
+    """What an `[n]` marker in an answer resolves to (DESIGN.md)."""
+
+    n: int
+    doc_id: str
+    symbol: str = ""
+    title: str = ""
+    pages: list[int]
+    paragraph: str | None = None
+    quote: str = Field(description="verbatim text of the document that supports the claim")
+    chunk_id: str
+    score: float = 0.0
+    also_in: list[Location] = Field(default_factory=list)
+
+    @property
+    def human(self) -> str:
+        """`A/RES/73/291, para. 12, p. 4`: the form people paste into a memo."""
+        parts = [self.symbol or self.title or self.doc_id]
+        if self.paragraph:
+            parts.append(f"para. {self.paragraph}")
+        if self.pages:
+            parts.append(
+                f"p. {self.pages[0]}" if len(self.pages) == 1 else f"pp. {self.pages[0]}-{self.pages[-1]}"
+            )
+        return ", ".join(parts)
+
+
+class Source(BaseModel):
+    """A retrieved passage shown beside an answer (or instead of one, when abstaining)."""
+
+    doc_id: str
+    symbol: str = ""
+    title: str = ""
+    pages: list[int]
+    paragraph: str | None = None
+    text: str
+    chunk_id: str
+    score: float = 0.0
+    also_in: list[Location] = Field(default_factory=list)
+
+
+class Answer(BaseModel):
+    """The answer object of DESIGN.md, returned by `sstc ask --json` and `POST /api/ask`."""
+
+    question: str
+    answer: str
+    answerable: bool
+    citations: list[Citation] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    unsupported: list[str] = Field(
+        default_factory=list, description="generated sentences the verifier could not tie to a passage"
+    )
+    confidence: float = Field(0.0, description="evidence score compared with the abstention threshold")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    generator: str = "extractive"
+    standalone_question: str | None = Field(
+        None, description="the question as retrieved, after follow-up resolution"
+    )
+
+    def plain_text(self) -> str:
+        """The answer with human citations, for pasting into a memo."""
+        if not self.answerable:
+            return self.answer
+        lines = [self.answer, ""]
+        lines += [f"[{c.n}] {c.human}: “{c.quote}”" for c in self.citations]
+        return "\n".join(lines)

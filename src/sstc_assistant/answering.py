@@ -1,0 +1,445 @@
+"""Answer generators and the rules that keep answers grounded.
+
+Every generator turns (question, retrieved passages) into *claims*: a sentence plus the passage
+that supports it. Claims become the answer text with `[n]` markers and the citation objects.
+Whether to answer at all is decided from retrieval evidence, never by a generator's say-so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .chunking import sentence_spans
+from .citations import SupportChecker, pages_of_quote
+from .dedup import containment
+from .embeddings import Embedder
+from .index import Index
+from .settings import Settings
+from .types import Answer, Citation, SearchHit, Source
+
+ABSTAIN_MESSAGE = "The documents do not address this question."
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "being",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "done",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "per",
+        "via",
+        "upon",
+        "within",
+        "without",
+        "whose",
+        "tell",
+        "say",
+        "said",
+        "says",
+        "according",
+        "document",
+        "documents",
+        "ask",
+        "asked",
+        "asks",
+        "state",
+        "stated",
+        "did",
+        "please",
+        "give",
+    ]
+)
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/+\-]*")
+
+
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "s", "e", "y")
+
+
+def stem(word: str) -> str:
+    """A light suffix fold so `initiated`/`initiate` and `priorities`/`priority` meet."""
+    for suffix in _SUFFIXES:
+        if len(word) - len(suffix) >= 4 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed, lower-cased content words: what a question (or sentence) is about."""
+    out = set()
+    for tok in _TOKEN.findall(text.lower()):
+        tok = tok.strip("-/")
+        if len(tok) < 2 or tok in STOPWORDS:
+            continue
+        out.add(stem(tok))
+    return out
+
+
+_ASKS_YEAR = re.compile(r"\b(what|which) year\b|\bwhen\b|\bin what year\b|\bdate\b", re.I)
+_ASKS_NUMBER = re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bwhat (percentage|share|amount)\b", re.I)
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_FIGURE = re.compile(r"\d")
+
+
+def answer_type_bonus(question: str, sentence: str) -> float:
+    """A sentence that holds the kind of thing asked for (a year, a figure) ranks higher."""
+    if _ASKS_YEAR.search(question):
+        return 1.0 if _YEAR.search(sentence) else 0.0
+    if _ASKS_NUMBER.search(question):
+        return 1.0 if _FIGURE.search(sentence) else 0.0
+    return 0.0
+
+
+@dataclass
+class Claim:
+    """A sentence of the answer and the passage (hit index) and quote that support it."""
+
+    sentence: str
+    hit: int
+    quote: str
+    score: float = 0.0
+
+
+@dataclass
+class Draft:
+    claims: list[Claim]
+    unsupported: list[str] = field(default_factory=list)
+    evidence: float = 0.0  # best question-sentence score seen by the generator
+
+
+class Generator(Protocol):
+    name: str
+
+    def draft(self, question: str, hits: Sequence[SearchHit]) -> Draft: ...
+
+
+@dataclass
+class _Candidate:
+    text: str
+    hit: int
+    score: float = 0.0
+
+
+class ExtractiveGenerator:
+    """Picks the retrieved sentences that best answer the question; never writes text of its own."""
+
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, settings: Settings) -> None:
+        self.embedder = embedder
+        self.settings = settings
+
+    def candidates(self, hits: Sequence[SearchHit]) -> list[_Candidate]:
+        out = []
+        for i, hit in enumerate(hits[: self.settings.answer_passages]):
+            for a, b in sentence_spans(hit.text, clauses=False):
+                text = hit.text[a:b].strip()
+                if len(text.split()) >= 4:
+                    out.append(_Candidate(text, i))
+        return out
+
+    def score(self, question: str, cands: list[_Candidate], hits: Sequence[SearchHit]) -> None:
+        if not cands:
+            return
+        q = self.embedder.embed_query(question)
+        vecs = self.embedder.embed_passages([c.text for c in cands])
+        sims = vecs @ q
+        terms = content_terms(question)
+        w = self.settings.answer_lexical_weight
+        for cand, sim in zip(cands, sims, strict=True):
+            overlap = len(terms & content_terms(cand.text)) / len(terms) if terms else 0.0
+            cand.score = (
+                float(sim)
+                + w * overlap
+                + 0.02 / (1 + cand.hit)
+                + self.settings.answer_type_weight * answer_type_bonus(question, cand.text)
+                + (self.settings.answer_named_weight if "named" in hits[cand.hit].scores else 0.0)
+            )
+
+    def draft(self, question: str, hits: Sequence[SearchHit]) -> Draft:
+        cands = self.candidates(hits)
+        self.score(question, cands, hits)
+        if not cands:
+            return Draft([])
+        ranked = sorted(cands, key=lambda c: -c.score)
+        best = ranked[0].score
+        chosen: list[_Candidate] = []
+        words = 0
+        for cand in ranked:
+            if len(chosen) >= self.settings.answer_max_sentences or words >= self.settings.answer_max_words:
+                break
+            if chosen and cand.score < best - self.settings.answer_score_margin:
+                break
+            if any(containment(cand.text, c.text) >= 0.8 for c in chosen):
+                continue
+            chosen.append(cand)
+            words += len(cand.text.split())
+        claims = [Claim(c.text, c.hit, c.text, c.score) for c in chosen]
+        return Draft(claims, evidence=best)
+
+
+def split_claims(text: str, n_hits: int) -> Iterator[tuple[str, list[int]]]:
+    """Sentences of generated text with the passage numbers their `[n]` markers name (1-based)."""
+    for a, b in sentence_spans(text, clauses=False):
+        sentence = text[a:b].strip()
+        refs = [int(n) for n in re.findall(r"\[(\d{1,2})\]", sentence)]
+        clean = re.sub(r"\s*\[\d{1,2}\](?:\s*,?\s*\[\d{1,2}\])*", "", sentence).strip()
+        if clean:
+            yield clean, [r for r in dict.fromkeys(refs) if 1 <= r <= n_hits]
+
+
+def verify(text: str, hits: Sequence[SearchHit], checker: SupportChecker) -> Draft:
+    """Keep generated sentences whose cited passage supports them; drop markers to nowhere."""
+    claims: list[Claim] = []
+    unsupported: list[str] = []
+    for sentence, refs in split_claims(text, len(hits)):
+        support = None
+        for r in refs:
+            s = checker.check(sentence, hits[r - 1].text)
+            if s.supported:
+                support = (r - 1, s)
+                break
+        if support is None:
+            unsupported.append(sentence)
+        else:
+            hit, s = support
+            claims.append(Claim(sentence, hit, s.quote, s.similarity))
+    return Draft(claims, unsupported)
+
+
+def is_follow_up(question: str) -> bool:
+    q = question.lower().strip()
+    if q.startswith(("and ", "what about", "how about", "also", "then ", "but ")):
+        return True
+    words = re.findall(r"[a-z']+", q)
+    deictic = {
+        "it",
+        "its",
+        "they",
+        "their",
+        "them",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "he",
+        "she",
+        "his",
+        "her",
+        "same",
+        "former",
+        "latter",
+    }
+    return len(words) <= 14 and bool(deictic & set(words))
+
+
+def standalone(question: str, history: Sequence[str]) -> str:
+    """Resolve a follow-up against the conversation: carry the previous question's terms."""
+    if not history or not is_follow_up(question):
+        return question
+    return f"{history[-1].strip()} {question.strip()}"
+
+
+def compose(
+    question: str,
+    draft: Draft,
+    hits: Sequence[SearchHit],
+    index: Index,
+    *,
+    generator: str,
+    standalone_question: str | None,
+) -> Answer:
+    """Claims → answer text with `[n]` markers and citation objects with exact quotes and pages."""
+    citations: list[Citation] = []
+    keys: dict[tuple[int, str], int] = {}
+    parts: list[str] = []
+    for claim in draft.claims:
+        hit = hits[claim.hit]
+        key = (claim.hit, claim.quote)
+        if key not in keys:
+            pages = _quote_pages(index, hit, claim.quote)
+            keys[key] = len(citations) + 1
+            citations.append(
+                Citation(
+                    n=keys[key],
+                    doc_id=hit.doc_id,
+                    symbol=hit.symbol,
+                    title=hit.title,
+                    pages=pages,
+                    paragraph=hit.paragraph,
+                    quote=claim.quote,
+                    chunk_id=hit.chunk_id,
+                    score=round(hit.score, 4),
+                    also_in=hit.also_in,
+                )
+            )
+        sentence = claim.sentence.rstrip()
+        parts.append(f"{sentence} [{keys[key]}]")
+    return Answer(
+        question=question,
+        answer=" ".join(parts),
+        answerable=True,
+        citations=citations,
+        sources=[to_source(h) for h in hits],
+        unsupported=draft.unsupported,
+        generator=generator,
+        standalone_question=standalone_question,
+    )
+
+
+def abstain(
+    question: str,
+    hits: Sequence[SearchHit],
+    *,
+    generator: str,
+    standalone_question: str | None,
+    unsupported: list[str] | None = None,
+) -> Answer:
+    return Answer(
+        question=question,
+        answer=ABSTAIN_MESSAGE,
+        answerable=False,
+        citations=[],
+        sources=[to_source(h) for h in hits],
+        unsupported=unsupported or [],
+        generator=generator,
+        standalone_question=standalone_question,
+    )
+
+
+def to_source(hit: SearchHit) -> Source:
+    return Source(
+        doc_id=hit.doc_id,
+        symbol=hit.symbol,
+        title=hit.title,
+        pages=hit.pages,
+        paragraph=hit.paragraph,
+        text=hit.text,
+        chunk_id=hit.chunk_id,
+        score=round(hit.score, 4),
+        also_in=hit.also_in,
+    )
+
+
+def _quote_pages(index: Index, hit: SearchHit, quote: str) -> list[int]:
+    if len(hit.pages) == 1:
+        return hit.pages
+    texts = {p: index.page_text(hit.doc_id, p) or "" for p in hit.pages}
+    return pages_of_quote(texts, quote, hit.pages[0], hit.pages[-1])

@@ -1,0 +1,239 @@
+"""REST API (FastAPI): a thin shell over `Assistant`. Errors are JSON with a message."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, File, Header, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field, field_validator
+
+from .assistant import Assistant
+from .retrieval import Filters
+from .types import Answer, IndexedDocument, SearchHit
+
+MAX_QUESTION_CHARS = 2000
+
+
+class HistoryTurn(BaseModel):
+    model_config = {"extra": "forbid"}
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20000)
+
+
+class AskRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    history: list[HistoryTurn | str] = Field(default_factory=list, max_length=50)
+    filters: Filters | None = None
+    k: int | None = Field(None, ge=1, le=50)
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        v = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", v).strip()
+        if not v:
+            raise ValueError("the question is empty")
+        return v
+
+    def user_turns(self) -> list[str]:
+        return [
+            t if isinstance(t, str) else t.content
+            for t in self.history
+            if isinstance(t, str) or t.role == "user"
+        ]
+
+
+class SearchRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    k: int = Field(5, ge=1, le=50)
+    mode: Literal["bm25", "dense", "hybrid"] | None = None
+    filters: Filters | None = None
+
+
+class FeedbackRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+    question: str = Field(max_length=MAX_QUESTION_CHARS)
+    answer: str = Field(max_length=50000)
+    rating: Literal["up", "down"]
+    comment: str = Field("", max_length=5000)
+    citations: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    index: str
+    documents: int
+    chunks: int
+    embedder: str
+    generator: str
+    problems: list[str] = Field(default_factory=list)
+
+
+class DocumentDetail(IndexedDocument):
+    source: str = ""
+    pages_inferred: bool = False
+
+
+class Message(BaseModel):
+    message: str
+
+
+def create_app(assistant: Assistant) -> FastAPI:
+    app = FastAPI(
+        title="SSTC Assistant API",
+        description="Answers from South-South cooperation mandate documents, with citations.",
+        version="0.1.0",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.assistant = assistant
+    feedback_lock = threading.Lock()
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        return JSONResponse({"message": f"invalid request: {problems}"}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.exception_handler(ValueError)
+    async def _value(_: Request, exc: ValueError) -> JSONResponse:
+        return JSONResponse(
+            {"message": str(exc).splitlines()[0] if str(exc) else "invalid request"}, status_code=400
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            {"message": f"internal error ({type(exc).__name__}); see the server log"}, status_code=500
+        )
+
+    def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
+        key = assistant.settings.api_key
+        if not key:
+            raise HTTPException(
+                403,
+                "changing the corpus is disabled: start the server with SSTC_API_KEY set "
+                "and send 'Authorization: Bearer <key>'",
+            )
+        if authorization != f"Bearer {key.get_secret_value()}":
+            raise HTTPException(401, "missing or wrong API key (send 'Authorization: Bearer <key>')")
+
+    @app.get("/api/health", response_model=Health)
+    def health() -> Health:
+        problems: list[str] = []
+        try:
+            stats = assistant.index.stats()
+            missing = assistant.index.missing_vectors()
+            if missing:
+                problems.append(
+                    f"{len(missing)} passages missing from the vector store: run `sstc ingest --rebuild`"
+                )
+        except Exception as exc:  # the health check reports, it does not fail
+            stats = {"documents": 0, "chunks": 0}
+            problems.append(str(exc).splitlines()[0])
+        return Health(
+            status="degraded" if problems else "ok",
+            index=assistant.settings.index,
+            documents=stats["documents"],
+            chunks=stats["chunks"],
+            embedder=assistant.settings.embedder,
+            generator=assistant.settings.generator,
+            problems=problems,
+        )
+
+    @app.post("/api/ask", response_model=Answer)
+    async def ask(req: AskRequest) -> Answer:
+        return await run_in_threadpool(
+            assistant.ask, req.question, history=req.user_turns(), k=req.k, filters=req.filters
+        )
+
+    @app.post("/api/ask/stream")
+    async def ask_stream(req: AskRequest) -> StreamingResponse:
+        """Server-sent events: one `sentence` event per answer sentence, then `answer` (the object)."""
+
+        async def events():
+            answer = await run_in_threadpool(
+                assistant.ask, req.question, history=req.user_turns(), k=req.k, filters=req.filters
+            )
+            for part in re.split(r"(?<=\])\s+", answer.answer):
+                yield f"event: sentence\ndata: {json.dumps({'text': part})}\n\n"
+                await asyncio.sleep(0)
+            yield f"event: answer\ndata: {answer.model_dump_json()}\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    @app.post("/api/search", response_model=list[SearchHit])
+    async def search(req: SearchRequest) -> list[SearchHit]:
+        return await run_in_threadpool(assistant.search, req.query, req.k, mode=req.mode, filters=req.filters)
+
+    @app.get("/api/documents", response_model=list[IndexedDocument])
+    def documents() -> list[IndexedDocument]:
+        return assistant.documents()
+
+    def _document(doc_id: str) -> DocumentDetail:
+        row = assistant.index.document_rows().get(doc_id)
+        if row is None or row["status"] != "complete":
+            raise HTTPException(404, f"no document '{doc_id}' in index '{assistant.settings.index}'")
+        doc = next(d for d in assistant.documents() if d.doc_id == doc_id)
+        meta = assistant.index.document_meta(doc_id)
+        return DocumentDetail(
+            **doc.model_dump(), source=meta.source if meta else "", pages_inferred=bool(row["pages_inferred"])
+        )
+
+    @app.get("/api/documents/{doc_id}", response_model=DocumentDetail)
+    def document(doc_id: str) -> DocumentDetail:
+        return _document(doc_id)
+
+    @app.get("/api/documents/{doc_id}/pages/{n}")
+    def page(doc_id: str, n: int) -> dict[str, Any]:
+        doc = _document(doc_id)
+        text = assistant.index.page_text(doc_id, n)
+        if text is None:
+            raise HTTPException(404, f"document '{doc_id}' has pages 1-{doc.pages}, not {n}")
+        return {"doc_id": doc_id, "page": n, "pages": doc.pages, "text": text}
+
+    @app.get("/api/documents/{doc_id}/file")
+    def file(doc_id: str) -> FileResponse:
+        doc = _document(doc_id)
+        path = Path(doc.path)
+        if not path.is_file():
+            raise HTTPException(404, f"the file of '{doc_id}' is no longer at {path.name}")
+        media = "application/pdf" if path.suffix.lower() == ".pdf" else "text/plain; charset=utf-8"
+        return FileResponse(path, media_type=media, filename=path.name, content_disposition_type="inline")
+
+    @app.post("/api/documents", status_code=201, dependencies=[Depends(require_key)])
+    async def upload(file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+        return await run_in_threadpool(assistant.add_upload, file.filename or "", file.file)
+
+    @app.delete("/api/documents/{doc_id}", response_model=Message, dependencies=[Depends(require_key)])
+    async def delete(doc_id: str) -> Message:
+        _document(doc_id)
+        await run_in_threadpool(assistant.remove_document, doc_id)
+        return Message(message=f"removed '{doc_id}'")
+
+    @app.post("/api/feedback", response_model=Message, status_code=201)
+    def feedback(req: FeedbackRequest) -> Message:
+        path = assistant.settings.resolve(assistant.settings.feedback_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **req.model_dump()}
+        with feedback_lock, path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return Message(message="thank you: feedback saved")
+
+    return app

@@ -1,0 +1,367 @@
+"""The QA benchmark: retrieval, answer, citation (ALCE-style) and abstention metrics over a
+question set (DESIGN.md format), with per-question results and a report people can read."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import string
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .assistant import Assistant
+from .citations import SupportChecker
+from .types import Answer, Source
+
+JUDGE = (
+    "proxy-nli: a passage set supports a sentence when the sentence stands verbatim in it, or when "
+    "MiniLM cosine similarity (sentence vs best passage sentence or the whole passage) is >= 0.70 "
+    "and every figure, UN symbol and multi-word name of the sentence appears in it"
+)
+K_VALUES = (1, 3, 5, 10)
+
+
+class GoldSource(BaseModel):
+    doc_id: str
+    pages: list[int] = Field(default_factory=list)
+
+
+class EvalQuestion(BaseModel):
+    id: str
+    question: str
+    answers: list[str] = Field(default_factory=list)
+    sources: list[GoldSource] = Field(default_factory=list)
+    answerable: bool = True
+    kind: str = "factoid"
+    lang: str = "en"
+    history: list[str] = Field(default_factory=list)
+    evidence: list[str] = Field(default_factory=list)
+
+
+class QuestionResult(BaseModel):
+    id: str
+    kind: str
+    lang: str
+    question: str
+    gold_answerable: bool
+    answerable: bool
+    answer: str
+    confidence: float
+    retrieved: list[dict]
+    first_relevant_rank: int | None
+    recall_at: dict[str, float]
+    ndcg10: float
+    token_f1: float | None
+    answer_recall: float | None
+    sentences: int
+    supported_sentences: int
+    citations: int
+    relevant_citations: int
+    citation_correct_doc: int
+    latency_ms: float
+    failures: list[str]
+
+
+def load_dataset(path: Path) -> list[EvalQuestion]:
+    questions = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                questions.append(EvalQuestion.model_validate_json(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: not a valid question ({str(exc).splitlines()[0]})") from exc
+    if not questions:
+        raise ValueError(f"{path}: no questions")
+    return questions
+
+
+# --- answer metrics (SQuAD normalisation) ---------------------------------------------------------
+
+
+def normalize_answer(text: str) -> str:
+    text = text.lower()
+    text = "".join(ch if ch not in set(string.punctuation) | {"“", "”", "’", "‘"} else " " for ch in text)
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    pred, ref = normalize_answer(prediction).split(), normalize_answer(gold).split()
+    if not pred or not ref:
+        return float(pred == ref)
+    common = Counter(pred) & Counter(ref)
+    same = sum(common.values())
+    if same == 0:
+        return 0.0
+    precision, recall = same / len(pred), same / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def answer_recall(prediction: str, gold: str) -> float:
+    """1 when every token of the gold answer appears in the prediction."""
+    ref = normalize_answer(gold).split()
+    pred = set(normalize_answer(prediction).split())
+    return float(bool(ref) and all(t in pred for t in ref))
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text)
+
+
+# --- retrieval metrics ---------------------------------------------------------------------------
+
+
+def hit_matches(hit: Source, gold: Sequence[GoldSource]) -> bool:
+    """A retrieved passage is relevant when one of its locations is a gold location."""
+    locations = [(hit.doc_id, hit.pages)] + [(loc.doc_id, loc.pages) for loc in hit.also_in]
+    for doc_id, pages in locations:
+        for g in gold:
+            if g.doc_id == doc_id and (not g.pages or set(g.pages) & set(pages)):
+                return True
+    return False
+
+
+def ndcg(relevant: list[bool], n_gold: int, k: int = 10) -> float:
+    dcg = sum(1 / math.log2(i + 2) for i, rel in enumerate(relevant[:k]) if rel)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(max(n_gold, 1), k)))
+    return min(1.0, dcg / ideal) if ideal else 0.0
+
+
+# --- citation metrics (ALCE) ---------------------------------------------------------------------
+
+
+class CitationJudge:
+    """ALCE citation recall/precision with an offline support judge (no NLI model ships)."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        embedder = assistant.embedder
+        self.checker = SupportChecker(embedder.embed_passages, min_similarity=0.70)
+
+    def supports(self, sentence: str, passages: Sequence[str]) -> bool:
+        if not passages:
+            return False
+        joined = " ".join(passages)
+        if normalize_answer(sentence) in normalize_answer(joined):
+            return True
+        return self.checker.check(sentence, joined).supported
+
+    def score(self, answer: Answer) -> tuple[int, int, int, int]:
+        """(sentences, supported sentences, citations, relevant citations) of one answer."""
+        by_n = {c.n: c for c in answer.citations}
+        sentences = supported = n_cit = relevant = 0
+        for sentence, refs in _answer_sentences(answer.answer):
+            sentences += 1
+            cited = [by_n[r] for r in refs if r in by_n]
+            texts = [self._passage(answer, c) for c in cited]
+            ok = self.supports(sentence, texts)
+            supported += ok
+            for i, _ in enumerate(cited):
+                n_cit += 1
+                alone = self.supports(sentence, [texts[i]])
+                rest = texts[:i] + texts[i + 1 :]
+                irrelevant = not alone and (not rest or self.supports(sentence, rest))
+                relevant += ok and not irrelevant
+        return sentences, supported, n_cit, relevant
+
+    @staticmethod
+    def _passage(answer: Answer, citation) -> str:
+        for s in answer.sources:
+            if s.chunk_id == citation.chunk_id:
+                return s.text
+        return citation.quote
+
+
+def _answer_sentences(text: str):
+    parts = re.split(r"(?<=\])\s+(?=\S)", text.strip())
+    for part in parts:
+        refs = [int(n) for n in re.findall(r"\[(\d+)\]", part)]
+        sentence = strip_markers(part).strip()
+        if sentence:
+            yield sentence, refs
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+class EvalConfig(BaseModel):
+    name: str
+    retrieval: Literal["bm25", "dense", "hybrid", "hybrid+rerank"] = "hybrid"
+    generator: str = "extractive"
+    k: int = 10
+
+
+def evaluate(
+    assistant: Assistant,
+    questions: Sequence[EvalQuestion],
+    config: EvalConfig,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict, list[QuestionResult]]:
+    judge = CitationJudge(assistant)
+    results: list[QuestionResult] = []
+    assistant.search("warm-up", k=1)  # load models and indexes before timing
+    for n, q in enumerate(questions):
+        if progress:
+            progress(n, len(questions))
+        results.append(_one(assistant, judge, q, config))
+    if progress:
+        progress(len(questions), len(questions))
+    return summarize(results, assistant, config), results
+
+
+def _one(assistant: Assistant, judge: CitationJudge, q: EvalQuestion, config: EvalConfig) -> QuestionResult:
+    t0 = time.perf_counter()
+    answer = assistant.ask(q.question, history=q.history, mode=config.retrieval, k=config.k)
+    latency = (time.perf_counter() - t0) * 1000
+    hits = answer.sources
+    relevant = [hit_matches(h, q.sources) for h in hits]
+    first = next((i + 1 for i, r in enumerate(relevant) if r), None)
+    recall_at = {str(k): float(first is not None and first <= k) for k in K_VALUES}
+    text = strip_markers(answer.answer) if answer.answerable else ""
+    f1 = ar = None
+    if q.answerable and q.answers:
+        f1 = max(token_f1(text, g) for g in q.answers)
+        ar = max(answer_recall(text, g) for g in q.answers)
+    sentences = supported = n_cit = rel_cit = 0
+    if answer.answerable:
+        sentences, supported, n_cit, rel_cit = judge.score(answer)
+    gold_docs = {s.doc_id for s in q.sources}
+    correct_doc = sum(
+        1 for c in answer.citations if c.doc_id in gold_docs or any(a.doc_id in gold_docs for a in c.also_in)
+    )
+    failures = []
+    if q.answerable and not answer.answerable:
+        failures.append("abstained on an answerable question")
+    if not q.answerable and answer.answerable:
+        failures.append("answered an unanswerable question")
+    if q.answerable and first is None:
+        failures.append("no gold passage in the top 10")
+    elif q.answerable and first and first > 5:
+        failures.append(f"first gold passage at rank {first}")
+    if q.answerable and answer.answerable and ar == 0.0:
+        failures.append("answer lacks the gold answer's words")
+    if sentences and supported < sentences:
+        failures.append(f"{sentences - supported} answer sentence(s) unsupported by their citations")
+    if answer.answerable and answer.citations and correct_doc == 0 and q.answerable:
+        failures.append("no citation names a gold document")
+    return QuestionResult(
+        id=q.id,
+        kind=q.kind,
+        lang=q.lang,
+        question=q.question,
+        gold_answerable=q.answerable,
+        answerable=answer.answerable,
+        answer=answer.answer,
+        confidence=answer.confidence,
+        retrieved=[
+            {"doc_id": h.doc_id, "pages": h.pages, "paragraph": h.paragraph, "score": h.score, "relevant": r}
+            for h, r in zip(hits, relevant, strict=True)
+        ],
+        first_relevant_rank=first,
+        recall_at=recall_at,
+        ndcg10=ndcg(relevant, len(q.sources)) if q.answerable else 0.0,
+        token_f1=f1,
+        answer_recall=ar,
+        sentences=sentences,
+        supported_sentences=supported,
+        citations=n_cit,
+        relevant_citations=rel_cit,
+        citation_correct_doc=correct_doc,
+        latency_ms=round(latency, 1),
+        failures=failures,
+    )
+
+
+def _mean(values: Sequence[float]) -> float:
+    return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def _pct(values: Sequence[float], p: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return round(s[min(len(s) - 1, math.ceil(p * len(s)) - 1)], 1)
+
+
+def summarize(results: Sequence[QuestionResult], assistant: Assistant, config: EvalConfig) -> dict:
+    ans = [r for r in results if r.gold_answerable]
+    answered = [r for r in results if r.answerable]
+    abstained = [r for r in results if not r.answerable]
+    unans = [r for r in results if not r.gold_answerable]
+    sentences = sum(r.sentences for r in results)
+    citations = sum(r.citations for r in results)
+    s = assistant.settings
+    metrics = {
+        "n": len(results),
+        **{f"retrieval.recall@{k}": _mean([r.recall_at[str(k)] for r in ans]) for k in (1, 5, 10)},
+        "retrieval.mrr@10": _mean([1 / r.first_relevant_rank if r.first_relevant_rank else 0.0 for r in ans]),
+        "retrieval.ndcg@10": _mean([r.ndcg10 for r in ans]),
+        "answer.token_f1": _mean([r.token_f1 or 0.0 for r in ans if r.token_f1 is not None]),
+        "answer.answer_recall": _mean([r.answer_recall or 0.0 for r in ans if r.answer_recall is not None]),
+        "citations.precision": round(sum(r.relevant_citations for r in results) / citations, 4)
+        if citations
+        else 0.0,
+        "citations.recall": round(sum(r.supported_sentences for r in results) / sentences, 4)
+        if sentences
+        else 0.0,
+        "abstention.precision": round(sum(not r.gold_answerable for r in abstained) / len(abstained), 4)
+        if abstained
+        else 0.0,
+        "abstention.recall": round(sum(not r.answerable for r in unans) / len(unans), 4) if unans else 0.0,
+        "latency_ms.p50": _pct([r.latency_ms for r in results], 0.5),
+        "latency_ms.p95": _pct([r.latency_ms for r in results], 0.95),
+        "retrieval.recall@3": _mean([r.recall_at["3"] for r in ans]),
+        "answer.answered_share_of_answerable": _mean([float(r.answerable) for r in ans]),
+        "citations.gold_document_share": round(
+            sum(r.citation_correct_doc for r in answered) / max(1, sum(r.citations for r in answered)), 4
+        ),
+        "config": {
+            "name": config.name,
+            "embedder": s.embedder,
+            "retrieval": config.retrieval,
+            "generator": config.generator,
+            "index": s.index,
+            "k": config.k,
+            "abstain_threshold": s.abstain_threshold,
+            "judge": JUDGE,
+        },
+    }
+    return metrics
+
+
+def write_outputs(out: Path, runs: list[tuple[dict, list[QuestionResult]]], dataset: Path) -> None:
+    """metrics.json (the first configuration; all in `comparison`), results.jsonl, report.md/.html."""
+    from .report import write_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    main_metrics = runs[0][0]
+    metrics = dict(main_metrics)
+    if len(runs) > 1:
+        metrics["comparison"] = [m for m, _ in runs]
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for m, results in runs:
+            for r in results:
+                fh.write(
+                    json.dumps({"config": m["config"]["name"], **r.model_dump()}, ensure_ascii=False) + "\n"
+                )
+    write_report(out, runs, dataset)
+
+
+def calibrate(results: Sequence[QuestionResult]) -> list[tuple[float, float, float, float]]:
+    """(threshold, abstention precision, abstention recall, share of answerable answered) sweep."""
+    rows = []
+    for t in [x / 100 for x in range(20, 101, 2)]:
+        abst = [r for r in results if r.confidence < t]
+        unans = [r for r in results if not r.gold_answerable]
+        ans = [r for r in results if r.gold_answerable]
+        p = sum(not r.gold_answerable for r in abst) / len(abst) if abst else 0.0
+        rec = sum(r.confidence < t for r in unans) / len(unans) if unans else 0.0
+        kept = sum(r.confidence >= t for r in ans) / len(ans) if ans else 0.0
+        rows.append((t, round(p, 3), round(rec, 3), round(kept, 3)))
+    return rows

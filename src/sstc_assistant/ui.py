@@ -1,0 +1,170 @@
+"""Gradio chat UI: a thin shell over `Assistant`, with a sources panel beside the chat."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+
+import gradio as gr
+
+from .assistant import Assistant
+from .retrieval import Filters
+from .types import Answer
+
+EXAMPLES = [
+    "In what year did UNOSSC initiate the Cities Project?",
+    "What did BAPA+40 ask of sub-national governments?",
+    "Which services does the Cities Project offer to cities?",
+    "Which pilot project proposals will be prioritized?",
+]
+KINDS = ["resolution", "outcome-document", "sg-report", "project-report", "other"]
+CSS = """
+.chip{display:inline-block;background:#e8eefc;color:#1d4ed8;border-radius:8px;padding:0 5px;font-size:.8em}
+.src{border-left:3px solid #1d4ed8;padding:4px 10px;margin:8px 0}
+.src mark{background:#fff3a3}
+.abstain{color:#92400e}
+"""
+
+
+def render_answer(answer: Answer) -> str:
+    """Chat text: markers become chips; an abstention reads differently and has none."""
+    if not answer.answerable:
+        return f"**{answer.answer}**\n\n_No passage answers this; the panel lists the nearest ones._"
+    return re.sub(r"\[(\d+)\]", r'<span class="chip">[\1]</span>', html.escape(answer.answer, quote=False))
+
+
+def render_sources(answer: Answer) -> str:
+    """The sources panel: human citation, the quote highlighted in its passage, a link to the page."""
+    blocks = []
+    if answer.answerable:
+        passages = {s.chunk_id: s.text for s in answer.sources}
+        for c in answer.citations:
+            context = passages.get(c.chunk_id, c.quote)
+            shown = html.escape(context)
+            quote = html.escape(c.quote)
+            shown = (
+                shown.replace(quote, f"<mark>{quote}</mark>", 1)
+                if quote in shown
+                else f"<mark>{quote}</mark>"
+            )
+            page = c.pages[0] if c.pages else 1
+            also = ""
+            if c.also_in:
+                also = (
+                    "<br><small>also stated in: "
+                    + "; ".join(
+                        html.escape(f"{a.doc_id} p. {a.pages[0] if a.pages else '?'}") for a in c.also_in[:5]
+                    )
+                    + "</small>"
+                )
+            blocks.append(
+                f'<div class="src"><b>[{c.n}] {html.escape(c.human)}</b> '
+                f'<a href="/api/documents/{html.escape(c.doc_id)}/file#page={page}" target="_blank">open page {page}</a>'
+                f"<br>{shown}{also}</div>"
+            )
+    else:
+        blocks.append('<p class="abstain"><b>The documents do not address this.</b> You might look at:</p>')
+        for s in answer.sources[:5]:
+            label = s.symbol or s.title or s.doc_id
+            page = s.pages[0] if s.pages else 1
+            blocks.append(
+                f'<div class="src"><b>{html.escape(label)}, p. {page}</b> '
+                f'<a href="/api/documents/{html.escape(s.doc_id)}/file#page={page}" target="_blank">open</a>'
+                f"<br>{html.escape(s.text[:500])}</div>"
+            )
+    return "\n".join(blocks)
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    docs = [d.doc_id for d in assistant.documents()]
+
+    with gr.Blocks(title="SSTC Assistant", analytics_enabled=False) as demo:
+        gr.Markdown(
+            "## SSTC Assistant\nAnswers from the South-South cooperation mandates and the Cities Project "
+            "documents, every sentence cited."
+        )
+        last = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    label="Conversation",
+                    height=520,
+                    buttons=["copy", "copy_all"],
+                    sanitize_html=True,
+                    elem_id="chat",
+                )
+                box = gr.Textbox(
+                    placeholder="Ask about South-South cooperation mandates…",
+                    show_label=False,
+                    elem_id="question",
+                    submit_btn=True,
+                )
+                gr.Examples(EXAMPLES, inputs=box)
+                with gr.Accordion("Filters", open=False):
+                    doc_filter = gr.Dropdown(docs, multiselect=True, label="Documents")
+                    kind_filter = gr.CheckboxGroup(KINDS, label="Kinds")
+                    with gr.Row():
+                        year_from = gr.Number(label="Year from", precision=0)
+                        year_to = gr.Number(label="Year to", precision=0)
+                copy_box = gr.Textbox(
+                    label="Answer with citations (plain text, to paste into a memo)",
+                    lines=4,
+                    buttons=["copy"],
+                    elem_id="plain",
+                )
+            with gr.Column(scale=2):
+                sources = gr.HTML("<p>Sources of the answer appear here.</p>", elem_id="sources")
+
+        def respond(message, history, docs_sel, kinds_sel, y_from, y_to):
+            history = history or []
+            turns = [
+                m["content"] for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)
+            ]
+            filters = Filters(
+                doc_ids=docs_sel or [],
+                kinds=kinds_sel or [],
+                year_from=int(y_from) if y_from else None,
+                year_to=int(y_to) if y_to else None,
+            )
+            try:
+                answer = assistant.ask(message, history=turns, filters=filters)
+            except ValueError as exc:
+                history = [
+                    *history,
+                    {"role": "user", "content": message},
+                    {"role": "assistant", "content": f"⚠️ {exc}"},
+                ]
+                return history, "", gr.update(), "", None
+            history = [
+                *history,
+                {"role": "user", "content": message},
+                {"role": "assistant", "content": render_answer(answer)},
+            ]
+            return history, "", render_sources(answer), answer.plain_text(), answer.model_dump()
+
+        def feedback(data: gr.LikeData, state):
+            if not state:
+                return
+            path = assistant.settings.resolve(assistant.settings.feedback_path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            record = {
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "question": state["question"],
+                "answer": state["answer"],
+                "rating": "up" if data.liked else "down",
+                "comment": "",
+                "source": "ui",
+            }
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+        box.submit(
+            respond,
+            [box, chat, doc_filter, kind_filter, year_from, year_to],
+            [chat, box, sources, copy_box, last],
+            concurrency_limit=assistant.settings.ui_concurrency,
+        )
+        chat.like(feedback, [last], None)
+    return demo
