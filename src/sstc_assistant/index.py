@@ -508,6 +508,16 @@ class Index:
         q = f"SELECT DISTINCT vector_id FROM chunks WHERE doc_id IN ({','.join('?' * len(ids))})"
         return [r["vector_id"] for r in self.db.execute(q, ids)] if ids else []
 
+    def vectors_mentioning(self, phrases: Sequence[str], limit: int) -> list[str]:
+        """Passages whose text contains one of the phrases verbatim (UN symbols, mostly)."""
+        out: list[str] = []
+        for phrase in phrases:
+            rows = self.db.execute(
+                "SELECT vector_id FROM vectors WHERE instr(text, ?) > 0 LIMIT ?", (phrase, limit)
+            ).fetchall()
+            out.extend(r["vector_id"] for r in rows if r["vector_id"] not in out)
+        return out[:limit]
+
     def stats(self) -> dict[str, int]:
         q = self.db.execute
         return {

@@ -25,7 +25,19 @@ from .settings import Settings
 from .types import Chunk
 
 Progress = Callable[[str, int, int], None]
-PIPELINE_VERSION = 2  # bump when readers or the chunker change what they produce
+
+
+def _pipeline_code_hash() -> str:
+    """Readers and chunker code: when it changes, files are re-read (their vectors are reused)."""
+    from . import catalog, chunking, documents
+
+    digest = hashlib.sha256()
+    for module in (documents, chunking, catalog):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+PIPELINE_VERSION = _pipeline_code_hash()
 
 
 class FileOutcome(BaseModel):

@@ -155,6 +155,8 @@ class Retriever:
             self.index.refresh_lexical(save=False)
             lexical = self.index.lexical.search(query, fetch * (3 if allowed else 1))
         named_dense = self._dense_within(qvec, set(named), fetch) if named and qvec is not None else []
+        named_lexical = self._lexical_within(query, set(named), fetch) if named and mode != "dense" else []
+        mentions = self._mentions(query, fetch)
 
         fused: dict[str, float] = {}
         scores: dict[str, dict[str, float]] = {}
@@ -163,6 +165,8 @@ class Retriever:
             ("dense", dense, s.rrf_dense_weight if mode != "dense" else 1.0),
             ("bm25", lexical, s.rrf_bm25_weight if mode != "bm25" else 1.0),
             ("named", named_dense, s.rrf_named_weight),
+            ("named_bm25", named_lexical, s.rrf_named_weight),
+            ("mention", mentions, s.rrf_named_weight),
         ]
         for name, ranked, weight in lists:
             for rank, (vid, score) in enumerate(ranked):
@@ -195,6 +199,22 @@ class Retriever:
         for vid, score in zip(ids, ranks, strict=True):
             scores.setdefault(vid, {})["rerank"] = float(score)
         return [vid for _, vid in sorted(zip(ranks, ids, strict=True), key=lambda t: -t[0])]
+
+    def _lexical_within(self, query: str, doc_ids: set[str], k: int) -> list[tuple[str, float]]:
+        """BM25 restricted to the documents a question names."""
+        wanted = set(self.index.vector_ids_of(doc_ids))
+        if not wanted:
+            return []
+        self.index.refresh_lexical(save=False)
+        ranked = self.index.lexical.search(query, max(200, k * 10))
+        return [(vid, score) for vid, score in ranked if vid in wanted][:k]
+
+    def _mentions(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Passages that quote a UN symbol the question names (e.g. a report not in the index)."""
+        symbols = [m.group(1).rstrip(".,;:)") for m in _SYMBOL.finditer(query)]
+        if not symbols:
+            return []
+        return [(vid, 1.0) for vid in self.index.vectors_mentioning(symbols, k)]
 
     def _dense_within(self, qvec: np.ndarray, doc_ids: set[str], k: int) -> list[tuple[str, float]]:
         """Exact search over the vectors of a few documents (filters, named documents)."""

@@ -57,7 +57,11 @@ class Settings(BaseSettings):
     answer_score_margin: float = Field(0.08, ge=0)
     answer_lexical_weight: float = Field(0.3, ge=0)
     answer_named_weight: float = Field(0.1, ge=0, description="bonus for the document a question names")
-    answer_type_weight: float = Field(0.1, ge=0, description="bonus for a year/figure when one is asked")
+    answer_type_penalty: float = Field(
+        0.3,
+        ge=0,
+        description="for a sentence lacking what is asked (a year, a figure, a person) or a year/ordinal the question names",
+    )
     abstain_threshold: float = Field(
         0.45, description="answer only when the best sentence scores at least this (calibrated on eval/)"
     )
@@ -70,6 +74,19 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     ui_concurrency: int = Field(4, ge=1, le=64, description="answers the UI computes at once")
+
+    llm_model_path: Path | None = Field(
+        None,
+        description="GGUF file for the llamacpp generator; default: Qwen2.5-Coder-1.5B from the llm extra",
+    )
+    model_cache_dir: Path = Path(".cache/models")
+    llm_passages: int = Field(3, ge=1, le=10, description="passages a generative backend reads")
+    llm_max_tokens: int = Field(200, ge=16, le=4096)
+    llm_context: int = Field(4096, ge=512)
+    openai_base_url: str | None = Field(None, description="e.g. http://127.0.0.1:8080/v1")
+    openai_model: str = "default"
+    openai_api_key: SecretStr | None = None
+    support_min_similarity: float = Field(0.55, ge=0, le=1, description="verifier: sentence vs passage")
 
     max_file_mb: float = Field(100.0, gt=0, description="larger files are refused before reading")
     max_pdf_pages: int = Field(3000, ge=1)

@@ -1,0 +1,63 @@
+"""Query latency benchmark: p50/p95 of retrieve, generate and total for the default pipeline over
+the evaluation questions (model and index load measured separately).
+
+    .venv/bin/python bench/query.py --index eval           # after `sstc ingest corpus ../shared/un-docs --index eval`
+    .venv/bin/python bench/query.py --index default --limit 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from sstc_assistant.assistant import Assistant
+from sstc_assistant.evaluation import load_dataset
+from sstc_assistant.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(p * len(s)) - 1))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", default="eval")
+    parser.add_argument("--dataset", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--repeat", type=int, default=1, help="passes over the questions")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    questions = load_dataset(args.dataset)[: args.limit]
+    t0 = time.perf_counter()
+    assistant = Assistant(Settings(home=ROOT, index=args.index))
+    assistant.search("warm-up", k=1)
+    assistant.ask("warm-up question about cities")
+    load_ms = (time.perf_counter() - t0) * 1000
+    timings: dict[str, list[float]] = {"retrieve": [], "generate": [], "total": []}
+    for _ in range(args.repeat):
+        for q in questions:
+            answer = assistant.ask(q.question, history=q.history)
+            for key in timings:
+                timings[key].append(answer.timings_ms[key])
+    figures = {"index": args.index, "questions": len(questions) * args.repeat, "load_ms": round(load_ms)}
+    for key, values in timings.items():
+        figures[f"{key}_p50_ms"] = round(pct(values, 0.5), 1)
+        figures[f"{key}_p95_ms"] = round(pct(values, 0.95), 1)
+    width = max(map(len, figures))
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
