@@ -25,9 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("paths", nargs="*", type=Path,
-                        default=[ROOT / "corpus", ROOT.parent / "shared" / "un-docs"])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "paths", nargs="*", type=Path, default=[ROOT / "corpus", ROOT.parent / "shared" / "un-docs"]
+    )
     parser.add_argument("--limit", type=int, help="only the first N files")
     parser.add_argument("--embedder", default="minilm", choices=["minilm", "e5"])
     parser.add_argument("--json", type=Path, help="also write the figures to this file")

@@ -27,7 +27,9 @@ def pct(values: list[float], p: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--index", default="eval")
     parser.add_argument("--dataset", type=Path, default=ROOT / "eval" / "questions.jsonl")
     parser.add_argument("--limit", type=int)

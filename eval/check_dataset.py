@@ -27,6 +27,7 @@ Checks, for every record:
 Prints a summary (counts per kind, language, answerability) and exits with
 status 1 if any check fails. Needs only the standard library and pypdf.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,21 +55,149 @@ EVIDENCE_MIN, EVIDENCE_MAX = 20, 250
 COVERAGE_MIN = 0.6
 
 STOPWORDS = set(
-    """
-    a about above after again against all also am an and any are as at be because
-    been before being below between both but by can could did do does doing down
-    during each few for from further had has have having he her here hers him his
-    how i if in into is it its itself just me more most my no nor not of off on
-    once only or other our ours out over own same she should so some such than
-    that the their theirs them then there these they this those through to too
-    under until up very was we were what when where which while who whom why will
-    with would you your yours its per via upon within inter alia etc
-    """.split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "its",
+        "per",
+        "via",
+        "upon",
+        "within",
+        "inter",
+        "alia",
+        "etc",
+    ]
 )
 
 _DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\-]")
-_QUOTES = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-           "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"'}
+_QUOTES = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+}
 
 
 def normalise(text: str) -> str:
@@ -118,8 +247,9 @@ class DocStore:
             try:  # imported lazily: only PDF sources need it
                 from pypdf import PdfReader
             except ImportError:
-                raise SystemExit("check_dataset.py: pypdf is required to read PDF "
-                                 "sources (pip install pypdf)")
+                raise SystemExit(
+                    "check_dataset.py: pypdf is required to read PDF sources (pip install pypdf)"
+                ) from None
 
             self._pdf[path] = PdfReader(path)
         return self._pdf[path]
@@ -141,9 +271,14 @@ def default_dirs() -> list[str]:
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(here)
     shared = os.path.join(os.path.dirname(repo), "shared")
-    out = [os.path.join(repo, "corpus"), os.path.join(shared, "corpus"),
-           os.path.join(shared, "un-docs"),
-           "/work/main/corpus", "/work/shared/corpus", "/work/shared/un-docs"]
+    out = [
+        os.path.join(repo, "corpus"),
+        os.path.join(shared, "corpus"),
+        os.path.join(shared, "un-docs"),
+        "/work/main/corpus",
+        "/work/shared/corpus",
+        "/work/shared/un-docs",
+    ]
     seen, res = set(), []
     for d in out:
         a = os.path.abspath(d)
@@ -176,9 +311,12 @@ def check_schema(rec: dict, errors: list[str]) -> None:
     if not all(isinstance(e, str) for e in rec["evidence"]):
         errors.append("evidence must be strings")
     for s in rec["sources"]:
-        if not isinstance(s, dict) or not isinstance(s.get("doc_id"), str) \
-                or not isinstance(s.get("pages"), list) \
-                or not all(isinstance(p, int) and not isinstance(p, bool) for p in s["pages"]):
+        if (
+            not isinstance(s, dict)
+            or not isinstance(s.get("doc_id"), str)
+            or not isinstance(s.get("pages"), list)
+            or not all(isinstance(p, int) and not isinstance(p, bool) for p in s["pages"])
+        ):
             errors.append(f"bad source entry {s!r}")
     if rec["answerable"]:
         if rec["kind"] == "unanswerable":
@@ -191,8 +329,9 @@ def check_schema(rec: dict, errors: list[str]) -> None:
             errors.append("evidence must have one span per source")
         for e in rec["evidence"]:
             if isinstance(e, str) and not EVIDENCE_MIN <= len(e.strip()) <= EVIDENCE_MAX:
-                errors.append(f"evidence length {len(e.strip())} outside "
-                              f"{EVIDENCE_MIN}-{EVIDENCE_MAX}: {e[:60]!r}")
+                errors.append(
+                    f"evidence length {len(e.strip())} outside {EVIDENCE_MIN}-{EVIDENCE_MAX}: {e[:60]!r}"
+                )
         if rec["kind"] == "multi-doc":
             docs = {s.get("doc_id") for s in rec["sources"] if isinstance(s, dict)}
             if len(docs) < 2:
@@ -206,7 +345,7 @@ def check_schema(rec: dict, errors: list[str]) -> None:
 
 def check_grounding(rec: dict, store: DocStore, errors: list[str]) -> None:
     support_texts = []
-    for src, ev in zip(rec["sources"], rec["evidence"]):
+    for src, ev in zip(rec["sources"], rec["evidence"], strict=False):
         doc_id, pages = src["doc_id"], src["pages"]
         path = store.locate(doc_id)
         if path is None:
@@ -225,8 +364,7 @@ def check_grounding(rec: dict, store: DocStore, errors: list[str]) -> None:
             haystack = "\n".join(texts)
         else:
             if pages:
-                errors.append(f"{doc_id}: .txt sources must give \"pages\": [] "
-                              "(page breaks are not recorded)")
+                errors.append(f'{doc_id}: .txt sources must give "pages": [] (page breaks are not recorded)')
                 continue
             haystack = store.txt_text(path)
         if normalise(ev) not in normalise(haystack):
@@ -246,15 +384,20 @@ def check_grounding(rec: dict, store: DocStore, errors: list[str]) -> None:
         if cov > best:
             best, best_answer = cov, ans
     if best < COVERAGE_MIN:
-        errors.append(f"no gold answer is supported by the cited text "
-                      f"(best coverage {best:.0%} for {best_answer!r})")
+        errors.append(
+            f"no gold answer is supported by the cited text (best coverage {best:.0%} for {best_answer!r})"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dataset", help="questions.jsonl")
-    ap.add_argument("--docs", action="append", default=[],
-                    help="extra directory holding documents (repeatable; searched first)")
+    ap.add_argument(
+        "--docs",
+        action="append",
+        default=[],
+        help="extra directory holding documents (repeatable; searched first)",
+    )
     ap.add_argument("--quiet", action="store_true", help="only print failures and totals")
     args = ap.parse_args(argv)
 
@@ -277,15 +420,14 @@ def main(argv: list[str] | None = None) -> int:
 
     ids = collections.Counter(r.get("id") for _, r in records)
     questions = collections.Counter(
-        (tuple(r.get("history") or []), (r.get("question") or "").strip().lower())
-        for _, r in records)
+        (tuple(r.get("history") or []), (r.get("question") or "").strip().lower()) for _, r in records
+    )
     for lineno, rec in records:
         label = f"{rec.get('id', '?')} (line {lineno})"
         errors: list[str] = []
         if ids[rec.get("id")] > 1:
             errors.append("duplicate id")
-        if questions[(tuple(rec.get("history") or []),
-                      (rec.get("question") or "").strip().lower())] > 1:
+        if questions[(tuple(rec.get("history") or []), (rec.get("question") or "").strip().lower())] > 1:
             errors.append("duplicate question")
         check_schema(rec, errors)
         if not errors and rec["answerable"]:
@@ -301,8 +443,10 @@ def main(argv: list[str] | None = None) -> int:
     answerable = sum(1 for _, r in records if r.get("answerable") is True)
     followups = sum(1 for _, r in records if r.get("history"))
     print(f"{len(records)} questions in {args.dataset}")
-    print(f"  answerable: {answerable}, unanswerable: {len(records) - answerable}, "
-          f"follow-ups (with history): {followups}")
+    print(
+        f"  answerable: {answerable}, unanswerable: {len(records) - answerable}, "
+        f"follow-ups (with history): {followups}"
+    )
     print("  per kind: " + ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
     print("  per lang: " + ", ".join(f"{k}={v}" for k, v in sorted(langs.items())))
     if not args.quiet:

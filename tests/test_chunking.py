@@ -46,9 +46,15 @@ def test_offsets_point_into_the_document_text(tmp_path: Path, minilm) -> None:
 
 
 def test_long_paragraph_split_with_overlap_under_limit(minilm) -> None:
-    sentences = [f"Sentence number {i} says that cities cooperate on topic {i} with partners." for i in range(120)]
-    doc = ParsedDocument(meta=DocumentMeta(doc_id="long"), path="x", sha256="0",
-                         pages=[Page(number=1, text="12. " + " ".join(sentences))])
+    sentences = [
+        f"Sentence number {i} says that cities cooperate on topic {i} with partners." for i in range(120)
+    ]
+    doc = ParsedDocument(
+        meta=DocumentMeta(doc_id="long"),
+        path="x",
+        sha256="0",
+        pages=[Page(number=1, text="12. " + " ".join(sentences))],
+    )
     chunks = _chunks(doc, minilm, overlap_tokens=30)
     assert len(chunks) > 3
     counts = minilm.count_tokens([c.text for c in chunks])
@@ -59,8 +65,12 @@ def test_long_paragraph_split_with_overlap_under_limit(minilm) -> None:
 
 
 def test_a_single_enormous_word_run_is_cut(minilm) -> None:
-    doc = ParsedDocument(meta=DocumentMeta(doc_id="w"), path="x", sha256="0",
-                         pages=[Page(number=1, text="supercalifragilistic " * 600)])
+    doc = ParsedDocument(
+        meta=DocumentMeta(doc_id="w"),
+        path="x",
+        sha256="0",
+        pages=[Page(number=1, text="supercalifragilistic " * 600)],
+    )
     counts = minilm.count_tokens([c.text for c in _chunks(doc, minilm)])
     assert counts and max(counts) <= 200
 
@@ -83,15 +93,21 @@ def test_un_resolution_paragraphs_and_limits(minilm) -> None:
     assert any(c.part == "preamble" and "Reaffirming its resolution 73/291" in c.text for c in chunks)
 
 
-_words = st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"]), min_size=1, max_size=30)
+_words = st.text(
+    alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"]), min_size=1, max_size=30
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pages=st.lists(st.lists(_words, min_size=0, max_size=60).map(" ".join), min_size=1, max_size=4))
 def test_chunk_invariants(pages: list[str], minilm) -> None:
     """Chunks cover every word, stay under the limit and know their pages."""
-    doc = ParsedDocument(meta=DocumentMeta(doc_id="h"), path="x", sha256="0",
-                         pages=[Page(number=i + 1, text=t) for i, t in enumerate(pages)])
+    doc = ParsedDocument(
+        meta=DocumentMeta(doc_id="h"),
+        path="x",
+        sha256="0",
+        pages=[Page(number=i + 1, text=t) for i, t in enumerate(pages)],
+    )
     chunks = _chunks(doc, minilm, min_tokens=10, overlap_tokens=5)
     text = document_text(doc)
     if not text.strip():
@@ -108,8 +124,14 @@ def test_chunk_invariants(pages: list[str], minilm) -> None:
 
 @pytest.mark.parametrize("paragraph", ["(a)", "(iv)"])
 def test_sub_items_belong_to_their_paragraph(paragraph: str, minilm) -> None:
-    text = f"7. Calls upon Member States:\n\n{paragraph} To support cities in the South with enough words here;"
-    doc = ParsedDocument(meta=DocumentMeta(doc_id="s", kind="resolution"), path="x", sha256="0",
-                         pages=[Page(number=1, text=text)])
+    text = (
+        f"7. Calls upon Member States:\n\n{paragraph} To support cities in the South with enough words here;"
+    )
+    doc = ParsedDocument(
+        meta=DocumentMeta(doc_id="s", kind="resolution"),
+        path="x",
+        sha256="0",
+        pages=[Page(number=1, text=text)],
+    )
     labels = [c.paragraph for c in _chunks(doc, minilm, min_tokens=0)]
     assert labels == ["7", f"7{paragraph}"]

@@ -16,15 +16,26 @@ RUNNING = "South-South cooperation"
 
 def resolution_pages() -> list[list[str]]:
     return [
-        [HEADER, RUNNING, "99/1. South-South cooperation", " The General Assembly,",
-         " Recalling its resolution 72/237 on South-South cooperation and the coordi-",
-         "nation of support with South-", "South partners,",
-         " 1. Decides to hold a meeting of municipal and provincial governments;",
-         " 2. Requests the Secretary-General to report on the matter, and to con-",
-         "sider the views of"],
-        [HEADER, RUNNING, "cities in developing countries at the next session;",
-         " 3. Encourages Member States to support pilots in Arab States;",
-         " (a) by technology transfer;", " (b) by capacity development;"],
+        [
+            HEADER,
+            RUNNING,
+            "99/1. South-South cooperation",
+            " The General Assembly,",
+            " Recalling its resolution 72/237 on South-South cooperation and the coordi-",
+            "nation of support with South-",
+            "South partners,",
+            " 1. Decides to hold a meeting of municipal and provincial governments;",
+            " 2. Requests the Secretary-General to report on the matter, and to con-",
+            "sider the views of",
+        ],
+        [
+            HEADER,
+            RUNNING,
+            "cities in developing countries at the next session;",
+            " 3. Encourages Member States to support pilots in Arab States;",
+            " (a) by technology transfer;",
+            " (b) by capacity development;",
+        ],
         [HEADER, RUNNING, " 4. Decides to remain seized of the matter.", "2/3"],
     ]
 
@@ -97,13 +108,24 @@ def test_catalog_entry_overrides_derived_metadata(tmp_path: Path) -> None:
     f = write_pdf(tmp_path / "A_RES_99_1.en.pdf", resolution_pages())
     catalog = Catalog({"A_RES_99_1.en": {"title": "Catalogued title", "date": "2099-01-02", "kind": "other"}})
     meta = read_document(f, catalog).meta
-    assert (meta.title, meta.date, meta.kind, meta.symbol) == ("Catalogued title", "2099-01-02", "other", "A/RES/99/1")
+    assert (meta.title, meta.date, meta.kind, meta.symbol) == (
+        "Catalogued title",
+        "2099-01-02",
+        "other",
+        "A/RES/99/1",
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("A_RES_72_237.en", "A/RES/72/237"), ("A_80_39.en", "A/80/39"), ("E_2025_15_Add.1.en", "E/2025/15/Add.1"),
-     ("DP-FPA_2025_1.en", "DP/FPA/2025/1"), ("cities-project-overview", ""), ("UNDoc-4085123.en", "")],
+    [
+        ("A_RES_72_237.en", "A/RES/72/237"),
+        ("A_80_39.en", "A/80/39"),
+        ("E_2025_15_Add.1.en", "E/2025/15/Add.1"),
+        ("DP-FPA_2025_1.en", "DP/FPA/2025/1"),
+        ("cities-project-overview", ""),
+        ("UNDoc-4085123.en", ""),
+    ],
 )
 def test_symbol_from_file_name(name: str, expected: str) -> None:
     assert symbol_from_name(name) == expected
@@ -143,9 +165,16 @@ def test_encrypted_pdf(tmp_path: Path) -> None:
 
 
 def test_error_page_saved_as_pdf(tmp_path: Path) -> None:
-    f = write_pdf(tmp_path / "A_78_1.en.pdf", [[
-        "The document you are looking for does not exist in the Official Document System (ODS).",
-        "Please check the symbol.", "Contact Us - ODS support"]])
+    f = write_pdf(
+        tmp_path / "A_78_1.en.pdf",
+        [
+            [
+                "The document you are looking for does not exist in the Official Document System (ODS).",
+                "Please check the symbol.",
+                "Contact Us - ODS support",
+            ]
+        ],
+    )
     assert "error page" in _reason(f)
 
 

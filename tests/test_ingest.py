@@ -17,6 +17,7 @@ from conftest import CORPUS, ROOT
 from pdfgen import write_pdf
 
 from sstc_assistant.assistant import Assistant
+from sstc_assistant.documents import doc_id_for, iter_corpus_files
 from sstc_assistant.index import Index, StoreError
 from sstc_assistant.ingest import ingest
 
@@ -25,12 +26,14 @@ SSTC = [sys.executable, "-m", "sstc_assistant.cli"]
 
 def test_corpus_is_indexed_and_searchable(corpus_assistant: Assistant) -> None:
     docs = {d.doc_id: d for d in corpus_assistant.documents()}
-    expected = {f.stem for f in CORPUS.iterdir() if f.suffix in (".txt", ".pdf", ".md", ".html")}
+    expected = {doc_id_for(f) for f in iter_corpus_files([CORPUS])}
+    assert expected == {"cities-project-overview", "cities-project-2024-highlights"}
     assert set(docs) == expected
     assert docs["cities-project-overview"].kind == "project-report"
     hits = corpus_assistant.search("subnational governments South-South cooperation", k=3)
     assert any(
-        h.doc_id == "cities-project-overview" and "municipal and provincial governments" in h.text for h in hits
+        h.doc_id == "cities-project-overview" and "municipal and provincial governments" in h.text
+        for h in hits
     )
 
 
@@ -61,7 +64,9 @@ def test_near_duplicates_across_documents_keep_every_location(tmp_path: Path, ma
     corpus.mkdir()
     (corpus / "first.txt").write_text(base + "\n", encoding="utf-8")
     (corpus / "second.txt").write_text(base.replace("support which", "support that") + "\n", encoding="utf-8")
-    (corpus / "third.txt").write_text("Pilot proposals on trade and investment will be prioritized.\n", encoding="utf-8")
+    (corpus / "third.txt").write_text(
+        "Pilot proposals on trade and investment will be prioritized.\n", encoding="utf-8"
+    )
     settings = make_settings(corpus_dir=corpus)
     report = ingest(settings)
     assert report.chunks_added == 3 and report.vectors_added == 2 and report.duplicates_merged == 1
@@ -73,7 +78,9 @@ def test_changed_and_removed_files(tmp_path: Path, make_settings) -> None:
     corpus = tmp_path / "c"
     corpus.mkdir()
     (corpus / "a.txt").write_text("Cities in Africa joined the network in 2018.\n", encoding="utf-8")
-    (corpus / "b.txt").write_text("Pilot projects on technology transfer are prioritised.\n", encoding="utf-8")
+    (corpus / "b.txt").write_text(
+        "Pilot projects on technology transfer are prioritised.\n", encoding="utf-8"
+    )
     settings = make_settings(corpus_dir=corpus)
     ingest(settings)
     (corpus / "a.txt").write_text("Cities in the Arab States joined the network in 2019.\n", encoding="utf-8")
@@ -118,7 +125,9 @@ def test_cli_exit_status_and_summary(tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "zero.pdf").write_bytes(b"")
-    run = subprocess.run([*SSTC, "ingest", "--quiet", str(bad)], env=_env(tmp_path), capture_output=True, text=True)
+    run = subprocess.run(
+        [*SSTC, "ingest", "--quiet", str(bad)], env=_env(tmp_path), capture_output=True, text=True
+    )
     assert run.returncode == 1
     assert "zero.pdf: empty file (0 bytes)" in run.stderr
     assert "nothing could be ingested" in run.stderr
@@ -129,8 +138,9 @@ def test_cli_exit_status_and_summary(tmp_path: Path) -> None:
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
-    run = subprocess.run([*SSTC, "search", "x", "--index", "missing"], env=_env(tmp_path), capture_output=True,
-                         text=True)
+    run = subprocess.run(
+        [*SSTC, "search", "x", "--index", "missing"], env=_env(tmp_path), capture_output=True, text=True
+    )
     assert run.returncode == 2
     assert run.stderr.strip().startswith("error: no index 'missing'")
     assert "sstc ingest --index missing" in run.stderr and "Traceback" not in run.stderr
@@ -138,7 +148,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
 
 def test_index_refuses_a_different_embedder(corpus_assistant: Assistant) -> None:
     index = corpus_assistant.index
-    with pytest.raises(StoreError, match="built with embedder minilm, settings say e5.*--rebuild"):
+    with pytest.raises(StoreError, match=r"built with embedder minilm, settings say e5.*--rebuild"):
         index.check_embedder("e5", claim=False)
 
 
@@ -158,12 +168,16 @@ def test_kill_minus_nine_mid_ingest_then_resume(tmp_path: Path, make_settings) -
     corpus = tmp_path / "many"
     corpus.mkdir()
     for i in range(40):
-        paras = [f"{j}. Paragraph {j} of document {i} asks cities in region {i % 5} to cooperate on theme {j} "
-                 f"through South-South exchanges, pilots number {i * 100 + j} and shared training." for j in range(1, 25)]
+        paras = [
+            f"{j}. Paragraph {j} of document {i} asks cities in region {i % 5} to cooperate on theme {j} "
+            f"through South-South exchanges, pilots number {i * 100 + j} and shared training."
+            for j in range(1, 25)
+        ]
         (corpus / f"doc{i:02d}.txt").write_text("\n\n".join(paras), encoding="utf-8")
     env = _env(tmp_path, SSTC_INDEX="crash")
-    proc = subprocess.Popen([*SSTC, "ingest", "--quiet", str(corpus)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*SSTC, "ingest", "--quiet", str(corpus)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     db_path = tmp_path / "indexes" / "crash" / "catalog.sqlite"
     deadline = time.time() + 240
     done = 0
@@ -196,8 +210,11 @@ def _free_port() -> int:
 def test_chroma_server_mode(tmp_path: Path, make_settings) -> None:
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = _free_port()
-    server = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         settings = make_settings(chroma_url=f"http://127.0.0.1:{port}", index="served")
         deadline = time.time() + 60
