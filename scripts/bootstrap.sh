@@ -19,7 +19,7 @@ find_python() {
   return 1
 }
 
-stamp_of() { cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16; echo "$EXTRAS"; }
+project_hash() { sha256sum "$ROOT/pyproject.toml" | cut -c1-16; }
 
 if [ ! -x "$VENV/bin/python" ]; then
   PY="$(find_python)" || die "Python 3.11 or newer is needed (set SSTC_PYTHON=/path/to/python3.11)"
@@ -29,12 +29,24 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV" || die "could not create the virtual environment in $VENV"
 fi
 
-if [ "$(cat "$VENV/.sstc-installed" 2>/dev/null)" != "$(stamp_of)" ]; then
-  echo "Installing sstc-assistant and its dependencies into .venv/ (about 2 GB, a few minutes the first time) …" >&2
-  log="$VENV/install.log"
-  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e "$ROOT[$EXTRAS]" >"$log" 2>&1; then
-    grep -iE "error|no space" "$log" | tail -n 3 >&2 || true
-    die "installing dependencies failed (full log: $log)"
-  fi
-  stamp_of > "$VENV/.sstc-installed"
+# .sstc-installed holds the pyproject hash and the extras installed with it
+stamp="$VENV/.sstc-installed"
+have_hash="$(sed -n 1p "$stamp" 2>/dev/null || true)"
+have_extras="$(sed -n 2p "$stamp" 2>/dev/null || true)"
+wanted="$EXTRAS"
+if [ "$have_hash" = "$(project_hash)" ]; then
+  missing=""
+  for extra in ${EXTRAS//,/ }; do
+    case ",$have_extras," in *",$extra,"*) ;; *) missing="$missing $extra" ;; esac
+  done
+  [ -z "$missing" ] && exit 0
+  wanted="$have_extras,$EXTRAS"
 fi
+wanted="$(echo "$wanted" | tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd, -)"
+echo "Installing sstc-assistant[$wanted] into .venv/ (about 2 GB, a few minutes the first time) …" >&2
+log="$VENV/install.log"
+if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e "$ROOT[$wanted]" >"$log" 2>&1; then
+  grep -iE "error|no space" "$log" | tail -n 3 >&2 || true
+  die "installing dependencies failed (full log: $log)"
+fi
+printf '%s\n%s\n' "$(project_hash)" "$wanted" > "$stamp"

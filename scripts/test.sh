@@ -3,7 +3,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-SSTC_EXTRAS="${SSTC_EXTRAS:-dev}" bash scripts/bootstrap.sh
+SSTC_EXTRAS="${SSTC_EXTRAS:-dev,llm}" bash scripts/bootstrap.sh
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False
 .venv/bin/ruff check src tests eval bench app
 set +e
