@@ -178,7 +178,7 @@ class CitationJudge:
 
 
 def _answer_sentences(text: str):
-    parts = re.split(r"(?<=\])\s+(?=\S)", text.strip())
+    parts = re.split(r"(?<=\])\s+(?=[^\[\s])", text.strip())  # a sentence keeps all its markers
     for part in parts:
         refs = [int(n) for n in re.findall(r"\[(\d+)\]", part)]
         sentence = strip_markers(part).strip()
