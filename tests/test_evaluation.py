@@ -36,7 +36,9 @@ START = (
 
 
 def test_token_f1_and_answer_recall() -> None:
-    assert token_f1("In 2017 UNOSSC initiated it", "2017") == pytest.approx(2 * (1 / 5) * 1 / (1 / 5 + 1))  # P = 1/5, R = 1
+    assert token_f1("In 2017 UNOSSC initiated it", "2017") == pytest.approx(
+        2 * (1 / 5) * 1 / (1 / 5 + 1)
+    )  # P = 1/5, R = 1
     assert token_f1("The 2017", "2017") == 1.0  # articles and punctuation are normalised away
     assert token_f1("nothing here", "2017") == 0.0
     assert answer_recall("It began in 2017, with China.", "2017") == 1.0

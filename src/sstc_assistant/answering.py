@@ -245,6 +245,18 @@ def question_facts(question: str) -> set[str]:
     return {m.group(0).lower() for m in _QUESTION_FACT.finditer(question)}
 
 
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,30}\b(instructions?|prompts?|rules)\b|\breveal\b.{0,30}\b(key|settings|"
+    r"prompt|password)s?\b|\bapi[ _-]?key\b|\bsystem prompt\b|\byou are now\b|\bas an ai\b",
+    re.I,
+)
+
+
+def looks_like_instruction(text: str) -> bool:
+    """Text that talks to the assistant (prompt injection) is never quoted as an answer."""
+    return bool(_INSTRUCTION.search(text))
+
+
 def looks_like_prose(text: str) -> bool:
     """Table rows, figure labels and headers are not answers."""
     tokens = text.split()
@@ -301,7 +313,7 @@ class ExtractiveGenerator:
             for block in hit.text.split("\n\n"):
                 for a, b in sentence_spans(block, clauses=False):
                     text = block[a:b].strip()
-                    if looks_like_prose(text):
+                    if looks_like_prose(text) and not looks_like_instruction(text):
                         out.append(_Candidate(text, i))
         return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -22,7 +23,7 @@ from .answering import (
 )
 from .documents import SUPPORTED_SUFFIXES, DocumentError
 from .embeddings import Embedder, get_embedder
-from .index import Index
+from .index import Index, StoreError
 from .ingest import Ingestor
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
@@ -49,6 +50,9 @@ class Assistant:
 
     @property
     def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with contextlib.suppress(StoreError):
+                _ = self.index  # learn which embedder built the index before loading one
         with self._lock:
             if self._embedder is None:
                 self._embedder = get_embedder(self.settings.embedder, self.settings.embed_batch_size)
@@ -115,14 +119,15 @@ class Assistant:
         t1 = time.perf_counter()
         generator = self.generator
         # whether to answer is decided from retrieval evidence, before any model writes a word
-        evidence = self.extractive.draft(query, hits) if hits else Draft([])
+        # retrieval used the resolved question; sentences are scored against what was asked now
+        evidence = self.extractive.draft(question, hits) if hits else Draft([])
         draft, used = evidence, generator.name
         if (
             evidence.claims
             and evidence.evidence >= self.settings.abstain_threshold
             and generator is not self.extractive
         ):
-            draft = generator.draft(query, hits)
+            draft = generator.draft(query, hits)  # the model sees the resolved question
             draft.evidence = evidence.evidence
             if not draft.claims:  # nothing the model wrote survived verification: quote instead
                 draft = Draft(evidence.claims, draft.unsupported, evidence.evidence)

@@ -22,7 +22,7 @@ _NUM = re.compile(r"^(\d{1,3})\.\s+\S")
 _SUB = re.compile(r"^\(([a-z]{1,3}|[ivxl]{1,5})\)\s+\S")
 _HEADING = re.compile(r"^([IVX]{1,5}|[A-H])\.\s+\S")
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])[\"”’)]*\s+(?=\S)")
-_FULL_STOP = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[A-Z(“\"0-9])")
+_FULL_STOP = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[A-Z(“\"])")
 _ENDS_SENTENCE = re.compile(r"[.;:!?][\"”’)]*\d*$")
 
 
@@ -274,7 +274,8 @@ def _split(piece: _Piece, count_tokens: TokenCounter, max_tokens: int, overlap: 
 
 
 _ABBREVIATION = re.compile(
-    r"(\b(?:No|Nos|para|paras|e\.g|i\.e|Mr|Ms|Mrs|Dr|vol|chap|art|St|Corr|Add|Rev|Sales|p|pp|etc|al|Inc|Ltd)"
+    r"(\b(?:No|Nos|para|paras|e\.g|i\.e|Mr|Ms|Mrs|Dr|vol|chap|art|St|Corr|Add|Rev|Sales|p|pp|etc|al|Inc|Ltd"
+    r"|approx|ca|cf|fig|Fig|vs|op|cit|H\.E|U\.S|incl|est|min|max|Amb)"
     r"|\b[A-Z])\.$"
 )
 

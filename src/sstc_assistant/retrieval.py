@@ -70,9 +70,13 @@ _RESOLUTION = re.compile(r"\bresolutions?\s+(\d{2,3})/(\d{1,4})\b|\b(\d{2,3})/(\
 def named_symbols(question: str) -> list[str]:
     """UN symbols a question names: `A/RES/72/237`, `resolution 72/237`, `BAPA+40`, ..."""
     found: list[str] = []
+    inside: list[tuple[int, int]] = []
     for m in _SYMBOL.finditer(question):
         found.append(m.group(1).rstrip(".,;:)").upper())
+        inside.append(m.span())
     for m in _RESOLUTION.finditer(question):
+        if any(a <= m.start() < b for a, b in inside):
+            continue  # the "80/39" of "A/80/39" is not resolution 80/39
         session, number = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         if 40 <= int(session) <= 99:
             found.append(f"A/RES/{session}/{number}")
