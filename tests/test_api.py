@@ -140,7 +140,7 @@ def test_health(client):
     assert body["status"] == "ok", body
     assert body["documents"] == 2
     assert body["chunks"] > 0
-    assert body["embedder"] == "minilm"
+    assert body["embedder"] == "e5"
     assert body["index"] == "apitest"
     assert body["generator"] == "extractive"
     assert body["problems"] == []

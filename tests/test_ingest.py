@@ -148,8 +148,8 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
 
 def test_index_refuses_a_different_embedder(corpus_assistant: Assistant) -> None:
     index = corpus_assistant.index
-    with pytest.raises(StoreError, match=r"built with embedder minilm, settings say e5.*--rebuild"):
-        index.check_embedder("e5", claim=False)
+    with pytest.raises(StoreError, match=r"built with embedder e5, settings say minilm.*--rebuild"):
+        index.check_embedder("minilm", claim=False)
 
 
 def _consistent(settings) -> tuple[int, int]:

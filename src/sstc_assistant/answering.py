@@ -252,6 +252,21 @@ _INSTRUCTION = re.compile(
 )
 
 
+_ROMANCE_CUES = re.compile(
+    r"(¿|¡|\b(quel|quelle|quels|quelles|est-ce|les|des|du|une|qué|cuál|cuáles|cuándo|dónde|cuánto|los|las|del|"
+    r"una|por|para|qual|quais|não)\b)",
+    re.I,
+)
+
+
+def is_english(text: str) -> bool:
+    """A cheap guess good enough to pick a scorer: Latin letters and no French/Spanish cues."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters or sum(ch.isascii() for ch in letters) < 0.9 * len(letters):
+        return False
+    return len(_ROMANCE_CUES.findall(text)) < 2
+
+
 def looks_like_instruction(text: str) -> bool:
     """Text that talks to the assistant (prompt injection) is never quoted as an answer."""
     return bool(_INSTRUCTION.search(text))
@@ -283,6 +298,7 @@ class Draft:
     claims: list[Claim]
     unsupported: list[str] = field(default_factory=list)
     evidence: float = 0.0  # best question-sentence score seen by the generator
+    threshold: float = 0.0  # the abstention threshold that applies to that score
 
 
 class Generator(Protocol):
@@ -303,9 +319,18 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, settings: Settings) -> None:
-        self.embedder = embedder
+    def __init__(self, embedder: Embedder, settings: Settings, english: Embedder | None = None) -> None:
+        self.embedder = embedder  # the retrieval model: reads every language it supports
+        self.english = english  # sharper on English questions, and calibrated for abstention
         self.settings = settings
+
+    def scorer(self, question: str) -> tuple[Embedder, float]:
+        """The model that scores sentences for this question, and the abstention threshold for it."""
+        if self.english is not None and is_english(question):
+            return self.english, self.settings.abstain_threshold
+        if self.embedder.name == "e5":
+            return self.embedder, self.settings.abstain_threshold_e5
+        return self.embedder, self.settings.abstain_threshold
 
     def candidates(self, hits: Sequence[SearchHit]) -> list[_Candidate]:
         out = []
@@ -320,8 +345,9 @@ class ExtractiveGenerator:
     def score(self, question: str, cands: list[_Candidate], hits: Sequence[SearchHit]) -> None:
         if not cands:
             return
-        q = self.embedder.embed_query(question)
-        vecs = self.embedder.embed_passages([c.text for c in cands])
+        embedder, _ = self.scorer(question)
+        q = embedder.embed_query(question)
+        vecs = embedder.embed_passages([c.text for c in cands])
         sims = vecs @ q
         terms = content_terms(question)
         kind = answer_type(question)
@@ -358,7 +384,7 @@ class ExtractiveGenerator:
             chosen.append(cand)
             words += len(cand.text.split())
         claims = [Claim(c.text, c.hit, c.text, c.score) for c in chosen]
-        return Draft(claims, evidence=best)
+        return Draft(claims, evidence=best, threshold=self.scorer(question)[1])
 
 
 class GenerativeGenerator:

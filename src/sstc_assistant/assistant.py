@@ -76,7 +76,12 @@ class Assistant:
 
     @cached_property
     def extractive(self) -> ExtractiveGenerator:
-        return ExtractiveGenerator(self.embedder, self.settings)
+        english = None
+        if self.settings.answer_embedder and self.settings.answer_embedder != self.embedder.name:
+            english = get_embedder(self.settings.answer_embedder, self.settings.embed_batch_size)
+        elif self.embedder.name == self.settings.answer_embedder:
+            english = self.embedder
+        return ExtractiveGenerator(self.embedder, self.settings, english)
 
     @cached_property
     def generator(self) -> Generator:
@@ -122,19 +127,15 @@ class Assistant:
         # retrieval used the resolved question; sentences are scored against what was asked now
         evidence = self.extractive.draft(question, hits) if hits else Draft([])
         draft, used = evidence, generator.name
-        if (
-            evidence.claims
-            and evidence.evidence >= self.settings.abstain_threshold
-            and generator is not self.extractive
-        ):
+        if evidence.claims and evidence.evidence >= evidence.threshold and generator is not self.extractive:
             draft = generator.draft(query, hits)  # the model sees the resolved question
             draft.evidence = evidence.evidence
             if not draft.claims:  # nothing the model wrote survived verification: quote instead
-                draft = Draft(evidence.claims, draft.unsupported, evidence.evidence)
+                draft = Draft(evidence.claims, draft.unsupported, evidence.evidence, evidence.threshold)
                 used = f"{generator.name}+extractive-fallback"
         t2 = time.perf_counter()
         resolved = query if query != question else None
-        if not draft.claims or draft.evidence < self.settings.abstain_threshold:
+        if not draft.claims or evidence.evidence < evidence.threshold:
             answer = abstain(
                 question,
                 hits,
@@ -144,7 +145,7 @@ class Assistant:
             )
         else:
             answer = compose(question, draft, hits, self.index, generator=used, standalone_question=resolved)
-        answer.confidence = round(draft.evidence, 4)
+        answer.confidence = round(evidence.evidence - evidence.threshold, 4)
         t3 = time.perf_counter()
         answer.timings_ms = {
             "retrieve": round((t1 - t0) * 1000, 1),

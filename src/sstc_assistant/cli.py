@@ -205,9 +205,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
         )
     if args.calibrate:
-        out.print("threshold  abstain-P  abstain-R  answered-share")
+        out.print("shift  abstain-P  abstain-R  answered-share   (shift = change to SSTC_ABSTAIN_THRESHOLD*)")
         for t, p, r, kept in calibrate(runs[0][1]):
-            out.print(f"{t:9.2f}  {p:9.3f}  {r:9.3f}  {kept:14.3f}")
+            out.print(f"{t:+5.2f}  {p:9.3f}  {r:9.3f}  {kept:14.3f}")
     out.print(f"wrote {out_dir}/metrics.json, results.jsonl, report.md, report.html")
     return 0
 

@@ -354,9 +354,10 @@ def write_outputs(out: Path, runs: list[tuple[dict, list[QuestionResult]]], data
 
 
 def calibrate(results: Sequence[QuestionResult]) -> list[tuple[float, float, float, float]]:
-    """(threshold, abstention precision, abstention recall, share of answerable answered) sweep."""
+    """(threshold shift, abstention precision, abstention recall, share of answerable answered): what
+    moving every abstention threshold by the shift would give."""
     rows = []
-    for t in [x / 100 for x in range(20, 101, 2)]:
+    for t in [x / 100 for x in range(-30, 31, 2)]:
         abst = [r for r in results if r.confidence < t]
         unans = [r for r in results if not r.gold_answerable]
         ans = [r for r in results if r.gold_answerable]

@@ -270,12 +270,9 @@ class Retriever:
                 primary = preferred[0]
                 meta = cat.meta.get(primary["doc_id"]) or DocumentMeta(doc_id=primary["doc_id"])
                 also = []
-                seen = {(primary["doc_id"], primary["page_start"], primary["page_end"])}
-                for r in rows:
-                    key = (r["doc_id"], r["page_start"], r["page_end"])
-                    if key in seen:
+                for r in rows:  # every other place the passage stands, repeats on one page included
+                    if r["chunk_id"] == primary["chunk_id"]:
                         continue
-                    seen.add(key)
                     also.append(
                         Location(
                             doc_id=r["doc_id"],

@@ -167,7 +167,9 @@ class Answer(BaseModel):
     unsupported: list[str] = Field(
         default_factory=list, description="generated sentences the verifier could not tie to a passage"
     )
-    confidence: float = Field(0.0, description="evidence score compared with the abstention threshold")
+    confidence: float = Field(
+        0.0, description="evidence score minus the abstention threshold: below 0 the assistant abstains"
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict)
     generator: str = "extractive"
     standalone_question: str | None = Field(
