@@ -213,27 +213,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import gradio as gr
     import uvicorn
 
-    from .api import create_app
-    from .assistant import Assistant
-    from .ui import CSS, build_ui
+    from .server import build_app
 
     settings = _settings(args)
     host, port = args.host or settings.host, args.port or settings.port
-    assistant = Assistant(settings)
-    console.print(f"Loading index '{settings.index}' and the {settings.embedder} model …")
-    assistant.documents()
-    assistant.search("warm-up", k=1)
-    app = create_app(assistant)
-    gr.mount_gradio_app(
-        app,
-        build_ui(assistant).queue(default_concurrency_limit=settings.ui_concurrency),
-        path="/",
-        css=CSS,
-        footer_links=["api"],
-    )
+    console.print(f"Loading index '{settings.index}' and the models …")
+    app = build_app(settings)
     console.print(
         f"[bold green]SSTC Assistant[/] on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)"
     )

@@ -1,0 +1,26 @@
+"""The served application: REST API under /api and the Gradio UI at /, over one Assistant."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI
+
+from .assistant import Assistant
+from .settings import Settings
+
+
+def build_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
+    """Load the index and models once, then mount the UI on the API app."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    from .api import create_app
+    from .ui import CSS, build_ui
+
+    assistant = assistant or Assistant(settings or Settings())
+    assistant.documents()
+    assistant.ask("warm-up: which services does the project offer?")  # load every model now
+    app = create_app(assistant)
+    ui = build_ui(assistant).queue(default_concurrency_limit=assistant.settings.ui_concurrency)
+    return gr.mount_gradio_app(app, ui, path="/", css=CSS, footer_links=["api"])
