@@ -88,6 +88,25 @@ class Message(BaseModel):
     message: str
 
 
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(str(part.get("text", "")) for part in self.content if isinstance(part, dict))
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """The OpenAI chat request; fields the assistant has no use for are accepted and ignored."""
+
+    model_config = {"extra": "allow"}
+    model: str = "sstc-assistant"
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+
+
 def create_app(assistant: Assistant) -> FastAPI:
     app = FastAPI(
         title="SSTC Assistant API",
@@ -226,6 +245,45 @@ def create_app(assistant: Assistant) -> FastAPI:
         _document(doc_id)
         await run_in_threadpool(assistant.remove_document, doc_id)
         return Message(message=f"removed '{doc_id}'")
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(req: ChatCompletionRequest):
+        """OpenAI-compatible: existing chat clients get answers whose text carries the citations."""
+        users = [m.text() for m in req.messages if m.role == "user"]
+        if not users or not users[-1].strip():
+            raise HTTPException(422, "the last user message is empty")
+        question = users[-1].strip()[:MAX_QUESTION_CHARS]
+        answer = await run_in_threadpool(assistant.ask, question, history=users[:-1])
+        content = answer.plain_text()
+        created, ident = int(time.time()), f"chatcmpl-{time.time_ns():x}"
+        if not req.stream:
+            return {
+                "id": ident,
+                "object": "chat.completion",
+                "created": created,
+                "model": req.model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": content},
+                    }
+                ],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            }
+
+        async def chunks():
+            base = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": req.model}
+            yield f"data: {json.dumps({**base, 'choices': [{'index': 0, 'delta': {'role': 'assistant'}}]})}\n\n"
+            for piece in re.split(r"(?<=\n)", content):
+                delta = {"index": 0, "delta": {"content": piece}}
+                yield f"data: {json.dumps({**base, 'choices': [delta]})}\n\n"
+                await asyncio.sleep(0)
+            done = {"index": 0, "delta": {}, "finish_reason": "stop"}
+            yield f"data: {json.dumps({**base, 'choices': [done]})}\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(chunks(), media_type="text/event-stream")
 
     @app.post("/api/feedback", response_model=Message, status_code=201)
     def feedback(req: FeedbackRequest) -> Message:
