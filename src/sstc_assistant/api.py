@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from .assistant import Assistant
+from .eligibility import Briefing, Profile, briefing
 from .retrieval import Filters
 from .types import Answer, IndexedDocument, SearchHit
 
@@ -245,6 +246,11 @@ def create_app(assistant: Assistant) -> FastAPI:
         _document(doc_id)
         await run_in_threadpool(assistant.remove_document, doc_id)
         return Message(message=f"removed '{doc_id}'")
+
+    @app.post("/api/briefing", response_model=Briefing)
+    async def partner_briefing(profile: Profile) -> Briefing:
+        """A cited briefing for a city or institution considering the Cities Project."""
+        return await run_in_threadpool(briefing, assistant, profile)
 
     @app.post("/v1/chat/completions")
     async def chat_completions(req: ChatCompletionRequest):

@@ -6,10 +6,12 @@ import html
 import json
 import re
 import time
+from typing import get_args
 
 import gradio as gr
 
 from .assistant import Assistant
+from .eligibility import THEMES, EntityType, Profile, Region, briefing
 from .retrieval import Filters
 from .types import Answer
 
@@ -86,7 +88,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             "documents, every sentence cited."
         )
         last = gr.State(None)
-        with gr.Row():
+        with gr.Tab("Ask"), gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(
                     label="Conversation",
@@ -167,4 +169,26 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             concurrency_limit=assistant.settings.ui_concurrency,
         )
         chat.like(feedback, [last], None)
+
+        with gr.Tab("Join the Cities Project"):
+            gr.Markdown(
+                "Describe your city or institution: the briefing says what the documents say about "
+                "entities like yours, with citations, and says so where they say nothing."
+            )
+            with gr.Row():
+                region = gr.Dropdown(list(get_args(Region)), label="Region", value="Africa", elem_id="region")
+                entity = gr.Dropdown(
+                    list(get_args(EntityType)), label="Type", value="municipal government", elem_id="entity"
+                )
+            themes = gr.CheckboxGroup(THEMES, label="Themes of interest", elem_id="themes")
+            go = gr.Button("Brief me", variant="primary", elem_id="brief")
+            report = gr.Markdown(elem_id="briefing")
+
+            def brief(region_v, entity_v, themes_v):
+                profile = Profile(region=region_v, entity_type=entity_v, themes=themes_v or [])
+                return briefing(assistant, profile).markdown()
+
+            go.click(
+                brief, [region, entity, themes], [report], concurrency_limit=assistant.settings.ui_concurrency
+            )
     return demo
