@@ -34,7 +34,9 @@ def render_answer(answer: Answer) -> str:
     """Chat text: markers become chips; an abstention reads differently and has none."""
     if not answer.answerable:
         return f"**{answer.answer}**\n\n_No passage answers this; the panel lists the nearest ones._"
-    return re.sub(r"\[(\d+)\]", r'<span class="chip">[\1]</span>', html.escape(answer.answer, quote=False))
+    return re.sub(
+        r"\[(\d+)\]", r'<a class="chip" href="#src-\1">[\1]</a>', html.escape(answer.answer, quote=False)
+    )
 
 
 def render_sources(answer: Answer) -> str:
@@ -62,7 +64,7 @@ def render_sources(answer: Answer) -> str:
                     + "</small>"
                 )
             blocks.append(
-                f'<div class="src"><b>[{c.n}] {html.escape(c.human)}</b> '
+                f'<div class="src" id="src-{c.n}"><b>[{c.n}] {html.escape(c.human)}</b> '
                 f'<a href="/api/documents/{html.escape(c.doc_id)}/file#page={page}" target="_blank">open page {page}</a>'
                 f"<br>{shown}{also}</div>"
             )
@@ -120,6 +122,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 sources = gr.HTML("<p>Sources of the answer appear here.</p>", elem_id="sources")
 
         def respond(message, history, docs_sel, kinds_sel, y_from, y_to):
+            """Yields the verified answer sentence by sentence, then the sources panel."""
             history = history or []
             turns = [
                 m["content"] for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)
@@ -130,21 +133,26 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 year_from=int(y_from) if y_from else None,
                 year_to=int(y_to) if y_to else None,
             )
+            asked = [*history, {"role": "user", "content": message}]
+            yield asked, "", "<p>Searching the documents…</p>", "", None
             try:
                 answer = assistant.ask(message, history=turns, filters=filters)
             except ValueError as exc:
-                history = [
-                    *history,
-                    {"role": "user", "content": message},
-                    {"role": "assistant", "content": f"⚠️ {exc}"},
-                ]
-                return history, "", gr.update(), "", None
-            history = [
-                *history,
-                {"role": "user", "content": message},
-                {"role": "assistant", "content": render_answer(answer)},
-            ]
-            return history, "", render_sources(answer), answer.plain_text(), answer.model_dump()
+                yield [*asked, {"role": "assistant", "content": f"⚠️ {exc}"}], "", gr.update(), "", None
+                return
+            rendered = render_answer(answer)
+            if answer.answerable:
+                shown = ""
+                for part in re.split(r"(?<=</a>)\s+(?=[^<\s])", rendered):
+                    shown = f"{shown} {part}".strip()
+                    yield [*asked, {"role": "assistant", "content": shown}], "", gr.update(), "", None
+            yield (
+                [*asked, {"role": "assistant", "content": rendered}],
+                "",
+                render_sources(answer),
+                answer.plain_text(),
+                answer.model_dump(),
+            )
 
         def feedback(data: gr.LikeData, state):
             if not state:

@@ -1,0 +1,139 @@
+"""The UI as a person meets it: headless Chromium (Debian's chromium + chromium-driver) drives the
+chat and the partner briefing of a real `sstc serve`, and saves screenshots under out/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import CORPUS, ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+SHOTS = ROOT / "out" / "screenshots"
+
+pytestmark = pytest.mark.skipif(
+    not (Path(CHROMIUM).exists() and Path(DRIVER).exists()),
+    reason="headless Chromium is not installed (apt-get install chromium chromium-driver; .ci/run does it)",
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ui")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(
+        os.environ,
+        SSTC_HOME=str(ROOT),
+        SSTC_INDEXES_DIR=str(tmp / "indexes"),
+        SSTC_INDEX="ui",
+        SSTC_CORPUS_DIR=str(CORPUS),
+        SSTC_FEEDBACK_PATH=str(tmp / "feedback.jsonl"),
+    )
+    cli = [sys.executable, "-m", "sstc_assistant.cli"]
+    subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True)
+    log = (tmp / "server.log").open("w")
+    proc = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("server did not start: " + (tmp / "server.log").read_text()[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver, css: str, timeout: float = 60, text: str | None = None):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, timeout)
+    if text:
+        wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    return wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def test_chat_answers_with_a_citation_chip_and_sources(server: str, browser) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server + "/")
+    box = _wait(browser, "#question textarea")
+    box.send_keys("In what year did UNOSSC initiate the Cities Project?", Keys.ENTER)
+    chip = _wait(browser, "#chat a.chip")
+    assert chip.text == "[1]"
+    _wait(browser, "#sources", text="2017")
+    chip.click()
+    source = _wait(browser, "#src-1")
+    assert "2017" in source.text and "p. 1" in source.text
+    assert source.find_element("css selector", "mark").text.startswith("In 2017")
+    plain = _wait(browser, "#plain textarea")
+    assert "[1]" in plain.get_attribute("value")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "chat.png"))
+
+
+def test_partner_briefing_for_an_arab_states_municipality(server: str, browser) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server + "/")
+    _wait(browser, "button[role='tab']")
+    tab = next(t for t in browser.find_elements(By.CSS_SELECTOR, "button[role='tab']") if "Join" in t.text)
+    tab.click()
+    region = _wait(browser, "#region input")
+    region.click()
+    region.send_keys(Keys.CONTROL, "a")
+    region.send_keys("Arab States")
+    region.send_keys(Keys.ENTER)
+    theme = browser.find_element(By.CSS_SELECTOR, "#themes input[name='technology transfer']")
+    theme.click()
+    _wait(browser, "#brief").click()
+    report = _wait(browser, "#briefing", timeout=120, text="Arab States")
+    assert "Partners from your region" in report.text and "[1]" in report.text
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "briefing.png"))
