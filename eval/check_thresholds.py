@@ -1,6 +1,6 @@
 """Fail (exit 1) when a benchmark figure drops below the floor the team set from measured figures.
 
-    python eval/check_thresholds.py out/ci-eval/metrics.json [eval/thresholds.json]
+python eval/check_thresholds.py out/ci-eval/metrics.json [eval/thresholds.json]
 """
 
 import json
