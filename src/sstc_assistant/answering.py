@@ -88,12 +88,25 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+_MONEY_QUESTION = re.compile(
+    r"\b(money|fund(s|ing)?|budget|dollars?|usd|contributions?|pledged?|financ\w*|cost)\b", re.I
+)
+_MONEY = re.compile(r"[$€£]|\b(US\$|USD|EUR|dollars?|euros?|million|billion)\b", re.I)
+_DAY_OF_MONTH = re.compile(
+    r"\b\d{1,2}(?:\s*(?:to|-|–|and)\s*\d{1,2})?\s+(January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\b"
+)
+
+
 def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
     if kind == "year":
         return bool(_YEAR.search(sentence))
     if kind == "number":
+        if _MONEY_QUESTION.search(question) and not _MONEY.search(sentence):
+            return False  # "how much funding" wants an amount, not any figure
         asked = set(_FIGURE.findall(question))
-        figures = [f for f in _FIGURE.findall(sentence) if f not in asked and not _YEAR.fullmatch(f)]
+        undated = _DAY_OF_MONTH.sub(" ", sentence)
+        figures = [f for f in _FIGURE.findall(undated) if f not in asked and not _YEAR.fullmatch(f)]
         return bool(figures) or bool(
             re.search(
                 r"\b(one|two|three|four|five|six|seven|eight|nine|ten|"
@@ -237,6 +250,15 @@ class ExtractiveGenerator:
         self.score(question, cands, hits)
         if not cands:
             return Draft([])
+        threshold = self.scorer(question)[1]
+        kind = answer_type(question)
+        if kind and is_english(question):
+            # a question asking for a figure, a year or a person is answered only by a sentence holding one
+            typed = [c for c in cands if has_answer_type(kind, c.text, question)]
+            if not typed:  # below the threshold by construction, so the calibration sweep sees it too
+                best_untyped = max(c.score for c in cands) - self.settings.answer_type_penalty
+                return Draft([], evidence=min(best_untyped, threshold - 0.001), threshold=threshold)
+            cands = typed
         ranked = sorted(cands, key=lambda c: -c.score)
         best = ranked[0].score
         chosen: list[_Candidate] = []
@@ -251,7 +273,7 @@ class ExtractiveGenerator:
             chosen.append(cand)
             words += len(cand.text.split())
         claims = [Claim(c.text, c.hit, c.text, c.score) for c in chosen]
-        return Draft(claims, evidence=best, threshold=self.scorer(question)[1])
+        return Draft(claims, evidence=best, threshold=threshold)
 
 
 class GenerativeGenerator:
