@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -55,3 +59,40 @@ def corpus_assistant(tmp_path_factory: pytest.TempPathFactory):
     report = ingest(settings)
     assert report.ingested_any
     return Assistant(settings)
+
+
+@pytest.fixture(scope="module")
+def served_ui(tmp_path_factory):
+    """A real `sstc serve` (API + UI) on a free loopback port, over the real corpus."""
+    tmp = tmp_path_factory.mktemp("ui")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(
+        os.environ,
+        SSTC_HOME=str(ROOT),
+        SSTC_INDEXES_DIR=str(tmp / "indexes"),
+        SSTC_INDEX="ui",
+        SSTC_CORPUS_DIR=str(CORPUS),
+        SSTC_FEEDBACK_PATH=str(tmp / "feedback.jsonl"),
+    )
+    cli = [sys.executable, "-m", "sstc_assistant.cli"]
+    subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True)
+    log = (tmp / "server.log").open("w")
+    proc = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("server did not start: " + (tmp / "server.log").read_text()[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)

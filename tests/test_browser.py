@@ -3,17 +3,11 @@ chat and the partner briefing of a real `sstc serve`, and saves screenshots unde
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -26,39 +20,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("ui")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(
-        os.environ,
-        SSTC_HOME=str(ROOT),
-        SSTC_INDEXES_DIR=str(tmp / "indexes"),
-        SSTC_INDEX="ui",
-        SSTC_CORPUS_DIR=str(CORPUS),
-        SSTC_FEEDBACK_PATH=str(tmp / "feedback.jsonl"),
-    )
-    cli = [sys.executable, "-m", "sstc_assistant.cli"]
-    subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True)
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + (tmp / "server.log").read_text()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+def server(served_ui: str) -> str:
+    return served_ui
 
 
 @pytest.fixture(scope="module")
