@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -93,6 +94,6 @@ def served_ui(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("server did not start: " + (tmp / "server.log").read_text()[-2000:])
-    yield url
+    yield SimpleNamespace(url=url, feedback=tmp / "feedback.jsonl", log=tmp / "server.log")
     proc.terminate()
     proc.wait(timeout=30)

@@ -557,6 +557,16 @@ def test_feedback_appends_json_line(client, server):
     assert len(server.feedback.read_text(encoding="utf-8").splitlines()) == 2
 
 
+def test_citation_link_opens_the_page(client):
+    quote = "Pilot project proposals focusing on facilitating South-South technology"
+    view = client.get("/api/documents/cities-project-overview/open", params={"page": 1, "q": quote})
+    assert view.status_code == 200 and view.headers["content-type"].startswith("text/html")
+    assert f"<mark id='quote'>{quote}</mark>" in view.text
+    assert client.get("/api/documents/cities-project-overview/open", params={"page": 9}).status_code == 404
+    pdf = client.get("/api/documents/zanzibar-ferries/open", params={"page": 1}, follow_redirects=False)
+    assert pdf.status_code == 307 and pdf.headers["location"] == "/api/documents/zanzibar-ferries/file#page=1"
+
+
 def test_openapi_served(client):
     r = client.get("/api/openapi.json")
     assert r.status_code == 200

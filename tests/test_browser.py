@@ -3,7 +3,9 @@ chat and the partner briefing of a real `sstc serve`, and saves screenshots unde
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def server(served_ui: str) -> str:
-    return served_ui
+def server(served_ui) -> str:
+    return served_ui.url
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +80,28 @@ def test_chat_answers_with_a_citation_chip_and_sources(server: str, browser) -> 
     assert "[1]" in plain.get_attribute("value")
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "chat.png"))
+
+
+def test_feedback_with_a_comment_is_saved(server: str, served_ui, browser) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server + "/")
+    _wait(browser, "#question textarea").send_keys(
+        "Which pilot project proposals will be prioritized?", Keys.ENTER
+    )
+    _wait(browser, "#chat a.chip")
+    browser.find_element(By.CSS_SELECTOR, "#rating input[value='down']").click()
+    _wait(browser, "#comment textarea").send_keys("Please cite the resolution too.")
+    _wait(browser, "#send-feedback").click()
+    deadline = time.time() + 30
+    while time.time() < deadline and "Please cite" not in (
+        served_ui.feedback.read_text(encoding="utf-8") if served_ui.feedback.exists() else ""
+    ):
+        time.sleep(0.2)
+    record = json.loads(served_ui.feedback.read_text(encoding="utf-8").splitlines()[-1])
+    assert record["rating"] == "down" and record["comment"] == "Please cite the resolution too."
+    assert "prioritized" in record["answer"] and record["citations"]
 
 
 def test_partner_briefing_for_an_arab_states_municipality(server: str, browser) -> None:

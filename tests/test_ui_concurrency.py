@@ -15,7 +15,7 @@ def test_answer_event_allows_concurrent_users(corpus_assistant) -> None:
     assert limits["brief"] == corpus_assistant.settings.ui_concurrency
 
 
-def test_two_simultaneous_chats(served_ui: str) -> None:
+def test_two_simultaneous_chats(served_ui) -> None:
     from gradio_client import Client
 
     questions = [
@@ -24,7 +24,7 @@ def test_two_simultaneous_chats(served_ui: str) -> None:
     ]
 
     def chat(question: str):
-        client = Client(served_ui, verbose=False, analytics_enabled=False, download_files=False)
+        client = Client(served_ui.url, verbose=False, analytics_enabled=False, download_files=False)
         return client.predict(question, [], [], [], None, None, api_name="/respond")
 
     with ThreadPoolExecutor(2) as pool:

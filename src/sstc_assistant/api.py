@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 import threading
@@ -13,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from .assistant import Assistant
@@ -227,6 +228,28 @@ def create_app(assistant: Assistant) -> FastAPI:
         if text is None:
             raise HTTPException(404, f"document '{doc_id}' has pages 1-{doc.pages}, not {n}")
         return {"doc_id": doc_id, "page": n, "pages": doc.pages, "text": text}
+
+    @app.get("/api/documents/{doc_id}/open", response_model=None)
+    def open_page(doc_id: str, page: int = 1, q: str = "") -> HTMLResponse | RedirectResponse:
+        """Where a citation link goes: the PDF at its page, or a page view of a text document with
+        the quote highlighted."""
+        doc = _document(doc_id)
+        if Path(doc.path).suffix.lower() == ".pdf":
+            return RedirectResponse(f"/api/documents/{doc_id}/file#page={page}", status_code=307)
+        text = assistant.index.page_text(doc_id, page)
+        if text is None:
+            raise HTTPException(404, f"document '{doc_id}' has pages 1-{doc.pages}, not {page}")
+        body = html.escape(text)
+        quote = html.escape(q.strip())
+        if quote and quote in body:
+            body = body.replace(quote, f"<mark id='quote'>{quote}</mark>", 1)
+        title = html.escape(doc.symbol or doc.title or doc_id)
+        return HTMLResponse(
+            f"<!doctype html><meta charset='utf-8'><title>{title}, p. {page}</title>"
+            "<style>body{font-family:system-ui,sans-serif;max-width:820px;margin:2em auto;line-height:1.5}"
+            "mark{background:#fff3a3}pre{white-space:pre-wrap;font-family:inherit}</style>"
+            f"<h3>{title} — page {page} of {doc.pages}</h3><pre>{body}</pre>"
+        )
 
     @app.get("/api/documents/{doc_id}/file")
     def file(doc_id: str) -> FileResponse:

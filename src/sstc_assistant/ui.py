@@ -6,6 +6,7 @@ import html
 import json
 import re
 import time
+import urllib.parse
 from typing import get_args
 
 import gradio as gr
@@ -39,6 +40,11 @@ def render_answer(answer: Answer) -> str:
     )
 
 
+def _link(doc_id: str, page: int, quote: str) -> str:
+    query = urllib.parse.urlencode({"page": page, "q": quote[:300]})
+    return html.escape(f"/api/documents/{urllib.parse.quote(doc_id)}/open?{query}#quote")
+
+
 def render_sources(answer: Answer) -> str:
     """The sources panel: human citation, the quote highlighted in its passage, a link to the page."""
     blocks = []
@@ -65,7 +71,7 @@ def render_sources(answer: Answer) -> str:
                 )
             blocks.append(
                 f'<div class="src" id="src-{c.n}"><b>[{c.n}] {html.escape(c.human)}</b> '
-                f'<a href="/api/documents/{html.escape(c.doc_id)}/file#page={page}" target="_blank">open page {page}</a>'
+                f'<a href="{_link(c.doc_id, page, c.quote)}" target="_blank">open page {page}</a>'
                 f"<br>{shown}{also}</div>"
             )
     else:
@@ -75,10 +81,27 @@ def render_sources(answer: Answer) -> str:
             page = s.pages[0] if s.pages else 1
             blocks.append(
                 f'<div class="src"><b>{html.escape(label)}, p. {page}</b> '
-                f'<a href="/api/documents/{html.escape(s.doc_id)}/file#page={page}" target="_blank">open</a>'
+                f'<a href="{_link(s.doc_id, page, "")}" target="_blank">open</a>'
                 f"<br>{html.escape(s.text[:500])}</div>"
             )
     return "\n".join(blocks)
+
+
+def save_feedback(assistant: Assistant, answer: dict, rating: str, comment: str) -> None:
+    """One JSON line per rating, beside those of POST /api/feedback."""
+    path = assistant.settings.resolve(assistant.settings.feedback_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "question": answer["question"],
+        "answer": answer["answer"],
+        "rating": rating,
+        "comment": comment[:5000],
+        "source": "ui",
+        "citations": answer.get("citations", []),
+    }
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def build_ui(assistant: Assistant) -> gr.Blocks:
@@ -112,6 +135,10 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     with gr.Row():
                         year_from = gr.Number(label="Year from", precision=0)
                         year_to = gr.Number(label="Year to", precision=0)
+                with gr.Row():
+                    rating = gr.Radio(["up", "down"], label="Was this answer useful?", elem_id="rating")
+                    comment = gr.Textbox(label="Comment (optional)", elem_id="comment", scale=3)
+                    send = gr.Button("Send feedback", elem_id="send-feedback")
                 copy_box = gr.Textbox(
                     label="Answer with citations (plain text, to paste into a memo)",
                     lines=4,
@@ -155,20 +182,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             )
 
         def feedback(data: gr.LikeData, state):
-            if not state:
-                return
-            path = assistant.settings.resolve(assistant.settings.feedback_path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            record = {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "question": state["question"],
-                "answer": state["answer"],
-                "rating": "up" if data.liked else "down",
-                "comment": "",
-                "source": "ui",
-            }
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if state:
+                save_feedback(assistant, state, "up" if data.liked else "down", "")
 
         box.submit(
             respond,
@@ -177,6 +192,14 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             concurrency_limit=assistant.settings.ui_concurrency,
         )
         chat.like(feedback, [last], None)
+
+        def feedback_with_comment(rating_v, comment_v, state):
+            if not state or not rating_v:
+                return gr.update(), gr.update(value="Ask a question and pick up or down first.")
+            save_feedback(assistant, state, rating_v, comment_v or "")
+            return gr.update(value=None), gr.update(value="", placeholder="Thank you: feedback saved.")
+
+        send.click(feedback_with_comment, [rating, comment, last], [rating, comment])
 
         with gr.Tab("Join the Cities Project"):
             gr.Markdown(
