@@ -55,3 +55,19 @@ def test_chat_completion_streams(base_url: str) -> None:
     )
     text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
     assert text == "The documents do not address this question."
+
+
+def test_rate_limit_answers_429_with_retry_after(corpus_assistant) -> None:
+    from fastapi.testclient import TestClient
+
+    settings = corpus_assistant.settings.model_copy(update={"rate_limit_per_minute": 3})
+    limited = type(corpus_assistant)(settings, embedder=corpus_assistant.embedder)
+    client = TestClient(create_app(limited))
+    codes = [
+        client.post("/api/search", json={"query": "pilot projects", "k": 1}).status_code for _ in range(5)
+    ]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+    refused = client.post("/api/search", json={"query": "pilot projects"})
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert "too many requests" in refused.json()["message"]
+    assert client.get("/api/health").status_code == 200  # only model-time endpoints are limited

@@ -25,6 +25,35 @@ from .types import Answer, IndexedDocument, SearchHit
 MAX_QUESTION_CHARS = 2000
 
 
+LIMITED_PATHS = frozenset(
+    {"/api/ask", "/api/ask/stream", "/api/search", "/api/briefing", "/v1/chat/completions"}
+)
+
+
+class RateLimiter:
+    """A token bucket per client address: `per_minute` requests, refilled continuously."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self.buckets: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def take(self, client: str) -> float:
+        """0 when the request may go ahead, else the seconds until it could."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        with self.lock:
+            tokens, last = self.buckets.get(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self.buckets[client] = (tokens - 1, now)
+                return 0.0
+            self.buckets[client] = (tokens, now)
+            return (1 - tokens) / self.rate
+
+
 class HistoryTurn(BaseModel):
     model_config = {"extra": "forbid"}
     role: Literal["user", "assistant"]
@@ -120,6 +149,21 @@ def create_app(assistant: Assistant) -> FastAPI:
     )
     app.state.assistant = assistant
     feedback_lock = threading.Lock()
+    limiter = RateLimiter(assistant.settings.rate_limit_per_minute)
+
+    @app.middleware("http")
+    async def _rate_limit(request: Request, call_next):
+        """Per-client budget on the endpoints that cost model time (429 with Retry-After)."""
+        if request.method == "POST" and request.url.path in LIMITED_PATHS:
+            client = request.client.host if request.client else "unknown"
+            wait = limiter.take(client)
+            if wait > 0:
+                return JSONResponse(
+                    {"message": f"too many requests: try again in {wait:.0f} s (SSTC_RATE_LIMIT_PER_MINUTE)"},
+                    status_code=429,
+                    headers={"Retry-After": str(max(1, round(wait)))},
+                )
+        return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
