@@ -32,7 +32,7 @@ def main() -> int:
         "paths", nargs="*", type=Path, default=[ROOT / "corpus", ROOT.parent / "shared" / "un-docs"]
     )
     parser.add_argument("--limit", type=int, help="only the first N files")
-    parser.add_argument("--embedder", default="minilm", choices=["minilm", "e5"])
+    parser.add_argument("--embedder", default=Settings().embedder, choices=["minilm", "e5"])
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
