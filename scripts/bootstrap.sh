@@ -33,15 +33,14 @@ fi
 stamp="$VENV/.sstc-installed"
 have_hash="$(sed -n 1p "$stamp" 2>/dev/null || true)"
 have_extras="$(sed -n 2p "$stamp" 2>/dev/null || true)"
-wanted="$EXTRAS"
 if [ "$have_hash" = "$(project_hash)" ]; then
   missing=""
   for extra in ${EXTRAS//,/ }; do
     case ",$have_extras," in *",$extra,"*) ;; *) missing="$missing $extra" ;; esac
   done
   [ -z "$missing" ] && exit 0
-  wanted="$have_extras,$EXTRAS"
 fi
+wanted="$have_extras,$EXTRAS"  # extras installed before stay installed and up to date
 wanted="$(echo "$wanted" | tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd, -)"
 echo "Installing sstc-assistant[$wanted] into .venv/ (about 2 GB, a few minutes the first time) …" >&2
 log="$VENV/install.log"
