@@ -110,11 +110,6 @@ class Health(BaseModel):
     problems: list[str] = Field(default_factory=list)
 
 
-class DocumentDetail(IndexedDocument):
-    source: str = ""
-    pages_inferred: bool = False
-
-
 class Message(BaseModel):
     message: str
 
@@ -251,18 +246,14 @@ def create_app(assistant: Assistant) -> FastAPI:
     def documents() -> list[IndexedDocument]:
         return assistant.documents()
 
-    def _document(doc_id: str) -> DocumentDetail:
-        row = assistant.index.document_rows().get(doc_id)
-        if row is None or row["status"] != "complete":
+    def _document(doc_id: str) -> IndexedDocument:
+        found = assistant.index.documents(doc_id)
+        if not found:
             raise HTTPException(404, f"no document '{doc_id}' in index '{assistant.settings.index}'")
-        doc = next(d for d in assistant.documents() if d.doc_id == doc_id)
-        meta = assistant.index.document_meta(doc_id)
-        return DocumentDetail(
-            **doc.model_dump(), source=meta.source if meta else "", pages_inferred=bool(row["pages_inferred"])
-        )
+        return found[0]
 
-    @app.get("/api/documents/{doc_id}", response_model=DocumentDetail)
-    def document(doc_id: str) -> DocumentDetail:
+    @app.get("/api/documents/{doc_id}", response_model=IndexedDocument)
+    def document(doc_id: str) -> IndexedDocument:
         return _document(doc_id)
 
     @app.get("/api/documents/{doc_id}/pages/{n}")

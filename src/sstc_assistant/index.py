@@ -307,9 +307,13 @@ class Index:
     def document_rows(self) -> dict[str, sqlite3.Row]:
         return {r["doc_id"]: r for r in self.db.execute("SELECT * FROM documents")}
 
-    def documents(self) -> list[IndexedDocument]:
+    def documents(self, doc_id: str | None = None) -> list[IndexedDocument]:
+        """Complete documents, all or the one named."""
+        query, args = "SELECT * FROM documents WHERE status = 'complete'", ()
+        if doc_id is not None:
+            query, args = query + " AND doc_id = ?", (doc_id,)
         out = []
-        for r in self.db.execute("SELECT * FROM documents WHERE status = 'complete' ORDER BY doc_id"):
+        for r in self.db.execute(query + " ORDER BY doc_id", args):
             meta = DocumentMeta.model_validate_json(r["meta"])
             out.append(
                 IndexedDocument(
@@ -322,6 +326,8 @@ class Index:
                     pages=r["pages"],
                     chunks=r["chunks"],
                     path=r["path"],
+                    source=meta.source,
+                    pages_inferred=bool(r["pages_inferred"]),
                 )
             )
         return out

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
 from pydantic import BaseModel, Field
 
 from .catalog import Catalog, CatalogError
@@ -327,13 +326,3 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestReport:
     return Ingestor(settings).run(paths, rebuild=rebuild, prune=prune, progress=progress)
-
-
-def embed_rate(embedder: Embedder, texts: list[str]) -> float:
-    """Raw encoder throughput (texts/s) on the given texts, for the ingestion benchmark."""
-    t = time.perf_counter()
-    embedder.embed_passages(texts)
-    return len(texts) / max(1e-9, time.perf_counter() - t)
-
-
-__all__ = ["FileOutcome", "IngestReport", "Ingestor", "embed_rate", "ingest", "np"]

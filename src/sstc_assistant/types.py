@@ -113,6 +113,8 @@ class IndexedDocument(BaseModel):
     pages: int
     chunks: int
     path: str
+    source: str = ""
+    pages_inferred: bool = False
 
 
 class Citation(BaseModel):
