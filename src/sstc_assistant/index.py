@@ -74,7 +74,7 @@ class VectorStore(Protocol):
 class ChromaStore:
     """Chroma with our own embeddings (never its default function, which would download one)."""
 
-    def __init__(self, settings: Settings, path: Path) -> None:
+    def __init__(self, settings: Settings, path: Path, collection: str) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -95,7 +95,7 @@ class ChromaStore:
             path.mkdir(parents=True, exist_ok=True)
             self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         self.collection = self.client.get_or_create_collection(
-            name=f"sstc-{settings.index}",
+            name=collection,
             embedding_function=None,
             configuration={
                 "hnsw": {
@@ -241,7 +241,7 @@ class Index:
         self.db.executescript(SCHEMA)
         self._lock = threading.RLock()
         self._write_lock_file = None
-        self.vectors: VectorStore = ChromaStore(settings, self.path / "chroma")
+        self.vectors: VectorStore = ChromaStore(settings, self.path / "chroma", collection_name(self))
         self.lexical = LexicalIndex(self.path / "bm25")
 
     # --- meta ----------------------------------------------------------------------------------
@@ -536,11 +536,28 @@ class Index:
         self.db.close()
 
 
+def collection_name(index: Index) -> str:
+    """The Chroma collection of an index, fixed when the index is created and kept in its catalog,
+    so a renamed or copied index folder still finds its vectors."""
+    name = index.get_meta("collection")
+    if name is None:
+        name = f"sstc-{index.settings.index}"
+        with index.db:
+            index.set_meta("collection", name)
+    return name
+
+
 def wipe_index(settings: Settings) -> None:
     """Delete an index entirely (`--rebuild`): catalog, vectors and BM25."""
     path = settings.index_path
     if settings.chroma_url:
+        name = f"sstc-{settings.index}"
+        with contextlib.suppress(sqlite3.Error):
+            db = sqlite3.connect(f"file:{path / 'catalog.sqlite'}?mode=ro", uri=True)
+            row = db.execute("SELECT value FROM meta WHERE key = 'collection'").fetchone()
+            db.close()
+            name = row[0] if row else name
         with contextlib.suppress(StoreError):
-            ChromaStore(settings, path / "chroma").drop()
+            ChromaStore(settings, path / "chroma", name).drop()
     if path.exists():
         shutil.rmtree(path)
