@@ -1,18 +1,24 @@
-"""Load benchmark: concurrent clients on POST /api/ask while a document is being uploaded and ingested.
+"""Load benchmark: concurrent clients on POST /api/ask while documents are uploaded and ingested.
 
-Starts its own `sstc serve` on a loopback port over a temporary index of corpus/ (or targets
-`--url`), runs each concurrency level for a bounded time, and prints throughput, latency
-percentiles and errors per level. Loopback only; it stops by itself.
+Starts its own `sstc serve` on a loopback port over a temporary index of corpus/ (or a copy of
+an existing index with `--index`, or targets `--url`), runs each concurrency level for a bounded
+time while a background client keeps uploading (so ingesting) and deleting a document, and prints
+throughput, latency percentiles and errors per level. The clients ask the questions of
+eval/questions.jsonl in turn (every kind and language). Loopback only; it stops by itself, and
+exits 1 on any failed request or a server-side error in the log.
 
     .venv/bin/python bench/load.py                        # 1, 4 and 16 clients, 30 s each
+    .venv/bin/python bench/load.py --index eval           # the same on a copy of the evaluation index
     .venv/bin/python bench/load.py --levels 1,4 --seconds 5   # CI's setting
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,12 +31,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [
-    "In what year did UNOSSC initiate the Cities Project?",
-    "Which pilot project proposals will be prioritized?",
-    "Which services does the Cities Project provide?",
-    "What did BAPA+40 ask of sub-national governments?",
-    "How many valid responses did the 2024 surveys receive?",
-    "What is a good recipe for chocolate chip cookies?",
+    json.loads(line)["question"]
+    for line in (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    if line.strip()
 ]
 KEY = "bench-load-key"
 
@@ -42,7 +45,7 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, math.ceil(p * len(s)) - 1))]
 
 
-def start_server(work: Path) -> tuple[subprocess.Popen, str]:
+def start_server(work: Path, index: str | None) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -51,6 +54,13 @@ def start_server(work: Path) -> tuple[subprocess.Popen, str]:
     for f in (ROOT / "corpus").iterdir():
         if f.is_file():
             (corpus / f.name).write_bytes(f.read_bytes())
+    if index:  # a copy, so the uploads and deletes of the run never touch the real one
+        source = ROOT / "indexes" / index
+        if not (source / "catalog.sqlite").is_file():
+            raise SystemExit(
+                f"no index '{index}' in indexes/ (build it with `sstc ingest ... --index {index}`)"
+            )
+        shutil.copytree(source, work / "indexes" / "load")
     env = dict(
         os.environ,
         SSTC_HOME=str(ROOT),
@@ -62,7 +72,8 @@ def start_server(work: Path) -> tuple[subprocess.Popen, str]:
         SSTC_FEEDBACK_PATH=str(work / "feedback.jsonl"),
     )
     cli = [sys.executable, "-m", "sstc_assistant.cli"]
-    subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True)
+    if not index:
+        subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True)
     log = (work / "server.log").open("w")
     proc = subprocess.Popen(
         [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -79,21 +90,26 @@ def start_server(work: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start: " + (work / "server.log").read_text()[-2000:])
 
 
-def upload_during(url: str, stop: threading.Event, results: list[str]) -> None:
-    """Upload (and so ingest) a text document while the clients ask; then delete it."""
-    body = "\n\n".join(
-        f"{i}. The load benchmark notes that pilot city {i} shares solar ferry expertise."
-        for i in range(1, 60)
-    )
+def upload_during(url: str, stop: threading.Event, results: dict[str, int]) -> None:
+    """Keep uploading (so ingesting) and deleting a fresh text document while the clients ask."""
     headers = {"Authorization": f"Bearer {KEY}"}
+    cycle = 0
     with httpx.Client(base_url=url, timeout=300) as client:
-        r = client.post(
-            "/api/documents", files={"file": ("load-notes.txt", body.encode(), "text/plain")}, headers=headers
-        )
-        results.append(f"upload {r.status_code}")
-        stop.wait(1)
-        r = client.delete("/api/documents/load-notes", headers=headers)
-        results.append(f"delete {r.status_code}")
+        while not stop.is_set():
+            cycle += 1
+            body = "\n\n".join(
+                f"{i}. The load benchmark notes that pilot city {i} of round {cycle} shares solar ferry expertise."
+                for i in range(1, 40)
+            )
+            name = f"load-notes-{os.getpid()}-{cycle}"
+            r = client.post(
+                "/api/documents",
+                files={"file": (f"{name}.txt", body.encode(), "text/plain")},
+                headers=headers,
+            )
+            results[f"upload {r.status_code}"] = results.get(f"upload {r.status_code}", 0) + 1
+            r = client.delete(f"/api/documents/{name}", headers=headers)
+            results[f"delete {r.status_code}"] = results.get(f"delete {r.status_code}", 0) + 1
 
 
 def run_level(url: str, clients: int, seconds: float) -> dict:
@@ -148,17 +164,20 @@ def main() -> int:
     parser.add_argument("--url", help="an already running server (loopback); default: start one")
     parser.add_argument("--levels", default="1,4,16")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--index", help="serve a copy of indexes/NAME (default: a fresh index of corpus/)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if args.url and not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise SystemExit("load tests target loopback addresses only")
     with tempfile.TemporaryDirectory(prefix="sstc-load-") as tmp:
-        proc, url = (None, args.url) if args.url else start_server(Path(tmp))
+        proc, url = (None, args.url) if args.url else start_server(Path(tmp), args.index)
+        rows, failed = [], False
         try:
             print(
                 f"{'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}"
             )
             for level in [int(x) for x in args.levels.split(",")]:
-                stop, notes = threading.Event(), []
+                stop, notes = threading.Event(), {}
                 uploader = (
                     threading.Thread(target=upload_during, args=(url, stop, notes)) if not args.url else None
                 )
@@ -168,16 +187,28 @@ def main() -> int:
                 stop.set()
                 if uploader:
                     uploader.join()
+                row["corpus_changes"] = notes
+                rows.append(row)
+                changes = ", ".join(f"{k} x{v}" for k, v in sorted(notes.items()))
+                failed |= bool(row["errors"]) or any(not k.endswith("200") for k in notes)
                 print(
                     f"{row['clients']:>7} {row['requests']:>8} {row['throughput_rps']:>7} {row['p50_ms']:>8} "
-                    f"{row['p95_ms']:>8} {row['p99_ms']:>8} {row['errors']:>6}  {' '.join(notes)}"
-                    + (f" {row['error_kinds']}" if row["errors"] else "")
+                    f"{row['p95_ms']:>8} {row['p99_ms']:>8} {row['errors']:>6}  {changes}"
+                    + (f" {row['error_kinds']}" if row["errors"] else ""),
+                    flush=True,
                 )
         finally:
             if proc:
                 proc.terminate()
                 proc.wait(timeout=30)
-    return 0
+                log = (Path(tmp) / "server.log").read_text(errors="replace")
+                if "Traceback" in log or " 500 " in log:
+                    failed = True
+                    print("server log shows errors:\n" + log[-3000:])
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"index": args.index or "corpus", "levels": rows}, indent=2))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

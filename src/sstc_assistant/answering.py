@@ -8,9 +8,13 @@ Whether to answer at all is decided from retrieval evidence, never by a generato
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+import numpy as np
 
 from .chunking import sentence_spans
 from .citations import SupportChecker, pages_of_quote
@@ -187,6 +191,44 @@ class Generator(Protocol):
     def draft(self, question: str, hits: Sequence[SearchHit]) -> Draft: ...
 
 
+class SentenceVectors:
+    """A bounded LRU of answer-sentence vectors per embedder.
+
+    Scoring a question's candidate sentences is most of an answer's cost, and the same popular
+    passages are read again and again; a sentence's vector never changes, so it is computed once.
+    Question vectors are not cached: every question pays its own embedding."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+        if self.size == 0:
+            return embedder.embed_passages(texts)
+        keys = [(embedder.name, t) for t in texts]
+        with self._lock:
+            found = {k: self._vectors[k] for k in keys if k in self._vectors}
+            for k in found:
+                self._vectors.move_to_end(k)
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        if missing:
+            fresh = embedder.embed_passages([t for _, t in missing])
+            found.update(zip(missing, fresh, strict=True))
+            with self._lock:
+                for k, v in zip(missing, fresh, strict=True):
+                    self._vectors[k] = v
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            self.hits += len(keys) - len(missing)
+            self.misses += len(missing)
+        if not keys:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        return np.vstack([found[k] for k in keys])
+
+
 @dataclass
 class _Candidate:
     text: str
@@ -203,6 +245,7 @@ class ExtractiveGenerator:
         self.embedder = embedder  # the retrieval model: reads every language it supports
         self.english = english  # sharper on English questions, and calibrated for abstention
         self.settings = settings
+        self.vectors = SentenceVectors(settings.sentence_cache_size)
 
     def scorer(self, question: str) -> tuple[Embedder, float]:
         """The model that scores sentences for this question, and the abstention threshold for it."""
@@ -227,7 +270,7 @@ class ExtractiveGenerator:
             return
         embedder, _ = self.scorer(question)
         q = embedder.embed_query(question)
-        vecs = embedder.embed_passages([c.text for c in cands])
+        vecs = self.vectors.get(embedder, [c.text for c in cands])
         sims = vecs @ q
         terms = content_terms(question)
         kind = answer_type(question)

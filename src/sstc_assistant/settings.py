@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     answer_embedder: EmbedderName | None = Field(
         "minilm", description="scores answer sentences of English questions (None: the retrieval embedder)"
     )
+    sentence_cache_size: int = Field(
+        50_000,
+        ge=0,
+        description="answer-sentence vectors kept in memory (about 1.5 kB each); popular passages are scored once",
+    )
     abstain_threshold_e5: float = Field(
         0.95, description="threshold when the e5 model scores (other languages)"
     )
