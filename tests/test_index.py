@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 from sstc_assistant.assistant import Assistant
@@ -21,3 +23,28 @@ def test_a_copied_index_folder_keeps_its_vectors(tmp_path: Path, make_settings, 
     assert copy.missing_vectors() == []
     answer = Assistant(copy.settings, embedder=minilm).ask("Which services does the Cities Project provide?")
     assert answer.answerable and answer.citations
+
+
+def test_queries_use_the_previous_bm25_while_a_new_one_is_built(make_settings, minilm) -> None:
+    settings = make_settings(embedder="minilm")
+    Ingestor(settings, minilm).run()
+    assistant = Assistant(settings, embedder=minilm)
+    index = assistant.index
+    before = assistant.search("pilot project proposals", mode="bm25")
+    assert before
+    with index.db:
+        index.bump_generation()  # another writer moved the catalog on
+    found: list = []
+    with index._lexical_lock:  # a rebuild is under way
+        worker = threading.Thread(
+            target=lambda: found.append(assistant.search("pilot project proposals", mode="bm25"))
+        )
+        worker.start()
+        worker.join(timeout=60)
+        assert not worker.is_alive(), "a query waited for the BM25 rebuild"
+    assert [h.chunk_id for h in found[0]] == [h.chunk_id for h in before]
+    deadline = time.monotonic() + 60
+    while index.lexical.generation != index.generation and time.monotonic() < deadline:
+        assistant.search("pilot project proposals", mode="bm25")  # the stale one triggers a rebuild
+        time.sleep(0.05)
+    assert index.lexical.generation == index.generation

@@ -239,7 +239,7 @@ class Index:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        self._lock = threading.RLock()
+        self._lexical_lock = threading.Lock()  # one BM25 build at a time; searches never take it
         self._write_lock_file = None
         self.vectors: VectorStore = ChromaStore(settings, self.path / "chroma", collection_name(self))
         self.lexical = LexicalIndex(self.path / "bm25")
@@ -480,17 +480,33 @@ class Index:
     # --- lexical -------------------------------------------------------------------------------
 
     def refresh_lexical(self, *, save: bool) -> None:
-        """(Re)build BM25 when the catalog moved on since it was built."""
-        with self._lock:
+        """(Re)build BM25 when the catalog moved on since it was built; swapped in whole when ready."""
+        with self._lexical_lock:
             gen = self.generation
             if self.lexical.generation == gen:
                 return
-            if self.lexical.load() and self.lexical.generation == gen:
-                return
-            rows = self.db.execute("SELECT vector_id, text FROM vectors ORDER BY vector_id").fetchall()
-            self.lexical.build([r["vector_id"] for r in rows], [r["text"] for r in rows], gen)
-            if save:
-                self.lexical.save()
+            fresh = LexicalIndex(self.lexical.path)
+            if not (fresh.load() and fresh.generation == gen):
+                rows = self.db.execute("SELECT vector_id, text FROM vectors ORDER BY vector_id").fetchall()
+                fresh.build([r["vector_id"] for r in rows], [r["text"] for r in rows], gen)
+                if save:
+                    fresh.save()
+            self.lexical = fresh
+
+    def lexical_for_search(self) -> LexicalIndex:
+        """The BM25 index a query should use now.
+
+        Rebuilding takes seconds on a large index; while a newer one is built in the background,
+        queries keep using the previous one (at most one upload behind) instead of all waiting."""
+        lexical = self.lexical
+        if lexical.generation == self.generation:
+            return lexical
+        if lexical.generation < 0:  # nothing to fall back on yet
+            self.refresh_lexical(save=False)
+            return self.lexical
+        if not self._lexical_lock.locked():
+            threading.Thread(target=self.refresh_lexical, kwargs={"save": False}, daemon=True).start()
+        return lexical
 
     # --- lookups for retrieval -----------------------------------------------------------------
 

@@ -156,8 +156,7 @@ class Retriever:
             else:
                 dense = self.index.vectors.query(qvec[None, :], fetch * (3 if allowed else 1))[0]
         if mode != "dense":
-            self.index.refresh_lexical(save=False)
-            lexical = self.index.lexical.search(query, fetch * (3 if allowed else 1))
+            lexical = self.index.lexical_for_search().search(query, fetch * (3 if allowed else 1))
         named_dense = self._dense_within(qvec, set(named), fetch) if named and qvec is not None else []
         named_lexical = self._lexical_within(query, set(named), fetch) if named and mode != "dense" else []
         mentions = self._mentions(query, fetch)
@@ -209,8 +208,7 @@ class Retriever:
         wanted = set(self.index.vector_ids_of(doc_ids))
         if not wanted:
             return []
-        self.index.refresh_lexical(save=False)
-        ranked = self.index.lexical.search(query, max(200, k * 10))
+        ranked = self.index.lexical_for_search().search(query, max(200, k * 10))
         return [(vid, score) for vid, score in ranked if vid in wanted][:k]
 
     def _mentions(self, query: str, k: int) -> list[tuple[str, float]]:
