@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import html
 import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,15 +17,15 @@ from fastapi import Depends, FastAPI, File, Header, HTTPException, Request, Uplo
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .assistant import Assistant
+from .assistant import MAX_QUESTION_CHARS, Assistant, clean_question
 from .eligibility import Briefing, Profile, briefing
 from .retrieval import Filters
 from .types import Answer, IndexedDocument, SearchHit
-
-MAX_QUESTION_CHARS = 2000
-
 
 LIMITED_PATHS = frozenset(
     {"/api/ask", "/api/ask/stream", "/api/search", "/api/briefing", "/v1/chat/completions"}
@@ -70,10 +72,7 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, v: str) -> str:
-        v = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", v).strip()
-        if not v:
-            raise ValueError("the question is empty")
-        return v
+        return clean_question(v)
 
     def user_turns(self) -> list[str]:
         return [
@@ -89,6 +88,11 @@ class SearchRequest(BaseModel):
     k: int = Field(5, ge=1, le=50)
     mode: Literal["bm25", "dense", "hybrid"] | None = None
     filters: Filters | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        return clean_question(v)
 
 
 class FeedbackRequest(BaseModel):
@@ -133,6 +137,64 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
 
 
+def key_problem(key: SecretStr | None, authorization: str | None) -> tuple[int, str] | None:
+    """Why a request may not change the corpus (status, message), or None. The message never
+    repeats what the client sent, and the comparison takes the same time for every wrong key."""
+    if key is None or not key.get_secret_value():
+        return (
+            403,
+            "changing the corpus is disabled: start the server with SSTC_API_KEY set "
+            "and send 'Authorization: Bearer <key>'",
+        )
+    expected = f"Bearer {key.get_secret_value()}".encode()
+    if not hmac.compare_digest((authorization or "").encode("utf-8", "replace"), expected):
+        return 401, "missing or wrong API key (send 'Authorization: Bearer <key>')"
+    return None
+
+
+class UploadGuard:
+    """Refuses an upload before its body is read: without the key (401/403), or over the size limit
+    by its Content-Length (413); a body sent without a length is cut off at the limit as it streams."""
+
+    OVERHEAD = 64 * 1024  # multipart headers and boundaries around the file
+
+    def __init__(
+        self, app: ASGIApp, *, path: str, max_bytes: int, problem: Callable[[str | None], tuple | None]
+    ) -> None:
+        self.app = app
+        self.path = path
+        self.max_body = max_bytes + self.OVERHEAD
+        self.problem = problem
+        self.too_large = f"file is over the {max_bytes / 1e6:g} MB limit (SSTC_MAX_FILE_MB)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        refused = self.problem(headers.get("authorization"))
+        length = headers.get("content-length", "")
+        if refused is None and length.isdigit() and int(length) > self.max_body:
+            refused = (413, self.too_large)
+        if refused is not None:
+            response = JSONResponse({"message": refused[1]}, status_code=refused[0])
+            response.headers["Connection"] = "close"  # the unread body must not become the next request
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> dict:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise HTTPException(413, self.too_large)
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def create_app(assistant: Assistant) -> FastAPI:
     app = FastAPI(
         title="SSTC Assistant API",
@@ -145,6 +207,18 @@ def create_app(assistant: Assistant) -> FastAPI:
     app.state.assistant = assistant
     feedback_lock = threading.Lock()
     limiter = RateLimiter(assistant.settings.rate_limit_per_minute)
+
+    def problem(authorization: str | None) -> tuple[int, str] | None:
+        return key_problem(assistant.settings.api_key, authorization)
+
+    # added before the rate limiter, so it sits inside it: an HTTPException raised while the body
+    # streams must reach the exception handlers, not a middleware's task group
+    app.add_middleware(
+        UploadGuard,
+        path="/api/documents",
+        max_bytes=int(assistant.settings.max_file_mb * 1e6),
+        problem=problem,
+    )
 
     @app.middleware("http")
     async def _rate_limit(request: Request, call_next):
@@ -163,13 +237,23 @@ def create_app(assistant: Assistant) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
         )
         return JSONResponse({"message": f"invalid request: {problems}"}, status_code=422)
 
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code)
+    @app.exception_handler(StarletteHTTPException)  # also the router's own 404/405 and body errors
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = str(exc.detail)
+        cause = exc.__cause__
+        if exc.status_code == 400 and cause is not None and "parsing the body" in message:
+            # FastAPI's "error parsing the body" hides why: bytes that are not UTF-8, nesting too deep, ...
+            reason = {UnicodeDecodeError: "not UTF-8 text", RecursionError: "nested too deeply"}.get(
+                type(cause), str(cause).splitlines()[0][:160] if str(cause) else type(cause).__name__
+            )
+            message = f"invalid request: the body could not be parsed ({reason})"
+        return JSONResponse({"message": message}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(ValueError)
     async def _value(_: Request, exc: ValueError) -> JSONResponse:
@@ -184,15 +268,9 @@ def create_app(assistant: Assistant) -> FastAPI:
         )
 
     def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
-        key = assistant.settings.api_key
-        if not key:
-            raise HTTPException(
-                403,
-                "changing the corpus is disabled: start the server with SSTC_API_KEY set "
-                "and send 'Authorization: Bearer <key>'",
-            )
-        if authorization != f"Bearer {key.get_secret_value()}":
-            raise HTTPException(401, "missing or wrong API key (send 'Authorization: Bearer <key>')")
+        refused = problem(authorization)
+        if refused:
+            raise HTTPException(*refused)
 
     @app.get("/api/health", response_model=Health)
     def health() -> Health:
