@@ -65,7 +65,7 @@ def read_document(
     if max_bytes is not None and size > max_bytes:
         raise DocumentError(
             path,
-            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (SSTC_MAX_FILE_MB)",
+            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (SSTC_MAX_FILE_MB)",
         )
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
