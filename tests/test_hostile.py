@@ -476,6 +476,21 @@ def test_malformed_json_is_refused_with_the_reason(served, content: bytes) -> No
     assert _message(r).startswith("invalid request: ") and not _message(r).endswith("parsing the body")
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/documents/cities-project-overview/pages/99999999999999999999",
+        "/api/documents/cities-project-overview/pages/0",
+        "/api/documents/cities-project-overview/open?page=99999999999999999999",
+        "/api/documents/" + "x" * 5000,
+    ],
+)
+def test_out_of_range_paths_are_422_not_500(served, path: str) -> None:
+    r = served.client.get(path)
+    assert r.status_code == 422, r.text
+    assert _message(r).startswith("invalid request: path.") or "query.page" in _message(r)
+
+
 # --- prompt injection, fake citations and the API key -------------------------------------------
 
 POISON = [
