@@ -103,6 +103,11 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     level = root.level
     root.addHandler(log)
     root.setLevel(logging.DEBUG)
+    # a server started earlier in this process may have configured uvicorn's loggers not to propagate
+    uvicorn_loggers = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    saved = [(lg, lg.propagate, lg.level) for lg in uvicorn_loggers]
+    for lg in uvicorn_loggers:
+        lg.propagate, lg.level = True, logging.DEBUG
     assistant = Assistant(settings)
     app = build_app(settings, assistant)
     port = _free_port()
@@ -133,6 +138,8 @@ def served(tmp_path_factory: pytest.TempPathFactory):
         thread.join(timeout=30)
         root.removeHandler(log)
         root.setLevel(level)
+        for lg, propagate, lg_level in saved:
+            lg.propagate, lg.level = propagate, lg_level
 
 
 def _files(folder: Path) -> list[str]:
