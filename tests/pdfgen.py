@@ -39,7 +39,11 @@ def pdf_bytes(pages: list[list[str]], *, text_layer: bool = True) -> bytes:
         stream = "\n".join(ops).encode("latin-1")
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    return assemble(objects)
 
+
+def assemble(objects: list[bytes]) -> bytes:
+    """A PDF file of numbered object bodies (object 1 is the catalog) with a correct xref table."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for n, body in enumerate(objects, 1):
@@ -68,3 +72,44 @@ def write_encrypted_pdf(path: Path, pages: list[list[str]], password: str = "sec
     with path.open("wb") as fh:
         writer.write(fh)
     return path
+
+
+def bomb_pdf_bytes(expanded_bytes: int) -> bytes:
+    """One page whose small Flate content stream inflates to `expanded_bytes` (a zip bomb)."""
+    import zlib
+
+    stream = zlib.compress(b"BT ET\n" * (expanded_bytes // 6), 9)
+    return assemble(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+    )
+
+
+def nested_pages_pdf_bytes(depth: int) -> bytes:
+    """A page tree `depth` levels deep with one page at the bottom (a recursion bomb)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    for level in range(depth):
+        n = 2 + level
+        parent = b"" if level == 0 else b" /Parent %d 0 R" % (n - 1)
+        objects.append(b"<< /Type /Pages /Kids [%d 0 R] /Count 1%s >>" % (n + 1, parent))
+    leaf = 2 + depth
+    objects.append(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] >>" % (leaf - 1))
+    return assemble(objects)
+
+
+def many_pages_pdf_bytes(pages: int, *, declared: int | None = None) -> bytes:
+    """`pages` blank pages sharing one content stream; `/Count` says `declared` (default: the truth)."""
+    kids = b" ".join(b"%d 0 R" % (4 + i) for i in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages if declared is None else declared),
+        b"<< /Length 5 >>\nstream\nBT ET\nendstream",
+    ]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>"] * pages
+    return assemble(objects)

@@ -120,6 +120,16 @@ def test_chunk_invariants(pages: list[str], minilm) -> None:
     for c in chunks:
         assert 1 <= c.page_start <= c.page_end <= len(pages)
         assert 0 <= c.char_start < c.char_end <= len(text)
+        # the page span is the pages the chunk's characters lie on (pages are joined by form feeds)
+        assert c.page_start == text.count("\f", 0, c.char_start) + 1
+        assert c.page_end == text.count("\f", 0, c.char_end - 1) + 1
+        assert c.text.split()[0] in text[c.char_start : c.char_end]
+    # every non-space character of the document lies inside some chunk's span: nothing is lost
+    covered_chars = bytearray(len(text))
+    for c in chunks:
+        covered_chars[c.char_start : c.char_end] = b"\x01" * (c.char_end - c.char_start)
+    lost = [i for i, ch in enumerate(text) if not ch.isspace() and not covered_chars[i]]
+    assert not lost, [text[i] for i in lost[:20]]
 
 
 @pytest.mark.parametrize("paragraph", ["(a)", "(iv)"])

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
-from pdfgen import pdf_bytes, write_encrypted_pdf, write_pdf
+from pdfgen import (
+    bomb_pdf_bytes,
+    many_pages_pdf_bytes,
+    nested_pages_pdf_bytes,
+    pdf_bytes,
+    write_encrypted_pdf,
+    write_pdf,
+)
 
 from sstc_assistant.catalog import Catalog, symbol_from_name
 from sstc_assistant.documents import DocumentError, read_document
@@ -144,7 +152,15 @@ def test_bad_inputs_have_clear_reasons(tmp_path: Path) -> None:
         "truncated.pdf": (good[: len(good) // 3], "corrupt or truncated PDF"),
         "html.pdf": (b"<!DOCTYPE html><html><body>Not found</body></html>", "not a PDF: the content is HTML"),
         "junk.txt": (bytes(range(256)) * 8, "binary data, not text"),
-        "latin1.txt": ("Coopération Sud-Sud".encode("latin-1"), "undecodable bytes: not UTF-8"),
+        "cyrillic-cp1251.txt": ("Сотрудничество Юг-Юг".encode("cp1251"), "undecodable bytes: not UTF-8"),
+        "picture.pdf": (b"\x89PNG\r\n\x1a\n" + bytes(200), "not a PDF: the content is a PNG image"),
+        "archive.pdf": (b"PK\x03\x04" + bytes(200), "not a PDF: the content is a ZIP archive"),
+        "report.txt": (good, "the content is a PDF, not .txt text: rename the file to .pdf"),
+        "photo.txt": (b"\xff\xd8\xff\xe0" + bytes(200), "the content is a JPEG image, not text"),
+        "page.html": (
+            b"PK\x03\x04" + bytes(200),
+            "the content is a ZIP archive (or a .docx/.xlsx file), not text",
+        ),
         "report.docx": (b"PK\x03\x04 fake", "unsupported file type '.docx'"),
         "blank.txt": (b"   \n\n  \t ", "no text in file"),
     }
@@ -186,3 +202,58 @@ def test_oversize_refused_before_reading(tmp_path: Path) -> None:
 def test_page_limit(tmp_path: Path) -> None:
     f = write_pdf(tmp_path / "many.pdf", [["page"]] * 6)
     assert "over the 5-page limit" in _reason(f, max_pages=5)
+
+
+TEXT = "Coopération Sud-Sud — l’année 2017, 5 € par ville.\n\nSecond paragraph."
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    ["utf-8", "utf-8-sig", "cp1252", "utf-16", "utf-16-le", "utf-16-be"],
+)
+def test_text_in_other_encodings_is_read_not_lost(tmp_path: Path, encoding: str) -> None:
+    """A user's document saved by an older editor is read, not refused for its encoding."""
+    f = tmp_path / "note.txt"
+    f.write_bytes(TEXT.encode(encoding))
+    assert read_document(f).pages[0].text == read_document_text(TEXT, tmp_path)
+
+
+def test_latin1_without_windows_characters(tmp_path: Path) -> None:
+    f = tmp_path / "latin1.txt"
+    f.write_bytes("Coopération Sud-Sud, année 2017.".encode("latin-1"))
+    assert read_document(f).pages[0].text == "Coopération Sud-Sud, année 2017."
+
+
+def read_document_text(text: str, tmp_path: Path) -> str:
+    ref = tmp_path / "reference.txt"
+    ref.write_text(text, encoding="utf-8")
+    return read_document(ref).pages[0].text
+
+
+def test_pdf_declaring_too_many_pages_is_refused_before_the_walk(tmp_path: Path) -> None:
+    f = tmp_path / "many.pdf"
+    f.write_bytes(many_pages_pdf_bytes(20_000))
+    started = time.perf_counter()
+    assert _reason(f, max_pages=3000) == "PDF declares 20000 pages, over the 3000-page limit"
+    assert time.perf_counter() - started < 2
+
+
+def test_pdf_lying_about_its_page_count_is_counted(tmp_path: Path) -> None:
+    f = tmp_path / "lying.pdf"
+    f.write_bytes(many_pages_pdf_bytes(400, declared=1))
+    assert _reason(f, max_pages=300) == "PDF has 400 pages, over the 300-page limit"
+
+
+def test_decompression_bomb_is_refused_in_bounded_time(tmp_path: Path) -> None:
+    f = tmp_path / "bomb.pdf"
+    f.write_bytes(bomb_pdf_bytes(200_000_000))  # 0.3 MB on disk, 200 MB inflated
+    assert f.stat().st_size < 1_000_000
+    started = time.perf_counter()
+    assert "page 1 inflates beyond the reader's safety limit" in _reason(f)
+    assert time.perf_counter() - started < 5
+
+
+def test_deeply_nested_page_tree_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "nested.pdf"
+    f.write_bytes(nested_pages_pdf_bytes(5000))
+    assert "PDF structure over a safety limit" in _reason(f)

@@ -156,6 +156,15 @@ def looks_like_instruction(text: str) -> bool:
     return bool(_INSTRUCTION.search(text))
 
 
+_MARKER_LIKE = re.compile(r"\[\s*\d{1,3}\s*\]")
+
+
+def imitates_citations(text: str) -> bool:
+    """A sentence carrying `[n]` markers of its own is never quoted: in an answer they would read as
+    the assistant's citations (a fake `[1] A/RES/99/999, p. 3` planted in a document)."""
+    return bool(_MARKER_LIKE.search(text))
+
+
 def looks_like_prose(text: str) -> bool:
     """Table rows, figure labels and headers are not answers."""
     tokens = text.split()
@@ -261,7 +270,11 @@ class ExtractiveGenerator:
             for block in hit.text.split("\n\n"):
                 for a, b in sentence_spans(block, clauses=False):
                     text = block[a:b].strip()
-                    if looks_like_prose(text) and not looks_like_instruction(text):
+                    if (
+                        looks_like_prose(text)
+                        and not looks_like_instruction(text)
+                        and not imitates_citations(text)
+                    ):
                         out.append(_Candidate(text, i))
         return out
 

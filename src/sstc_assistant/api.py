@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import html
 import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, Header, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .assistant import Assistant
+from .assistant import MAX_QUESTION_CHARS, Assistant, clean_question
 from .eligibility import Briefing, Profile, briefing
 from .retrieval import Filters
 from .types import Answer, IndexedDocument, SearchHit
 
-MAX_QUESTION_CHARS = 2000
+# documented, not enforced by the pattern: `clean_question` refuses blank text with a clearer message
+NOT_BLANK = {"pattern": r"[^\s\x00-\x1f\x7f-\x9f]"}
 
+MAX_PAGES = 100_000  # page numbers beyond any document, and within what the index can look up
+DocId = Annotated[str, PathParam(max_length=300)]
 
 LIMITED_PATHS = frozenset(
     {"/api/ask", "/api/ask/stream", "/api/search", "/api/briefing", "/v1/chat/completions"}
@@ -62,7 +71,7 @@ class HistoryTurn(BaseModel):
 
 class AskRequest(BaseModel):
     model_config = {"extra": "forbid"}
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra=NOT_BLANK)
     history: list[HistoryTurn | str] = Field(default_factory=list, max_length=50)
     filters: Filters | None = None
     k: int | None = Field(None, ge=1, le=50)
@@ -70,10 +79,7 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, v: str) -> str:
-        v = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", v).strip()
-        if not v:
-            raise ValueError("the question is empty")
-        return v
+        return clean_question(v)
 
     def user_turns(self) -> list[str]:
         return [
@@ -85,10 +91,15 @@ class AskRequest(BaseModel):
 
 class SearchRequest(BaseModel):
     model_config = {"extra": "forbid"}
-    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra=NOT_BLANK)
     k: int = Field(5, ge=1, le=50)
     mode: Literal["bm25", "dense", "hybrid"] | None = None
     filters: Filters | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        return clean_question(v)
 
 
 class FeedbackRequest(BaseModel):
@@ -133,6 +144,97 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
 
 
+_ERROR_MEANINGS = {
+    400: "the request or the uploaded file cannot be used; the message says why",
+    401: "missing or wrong API key",
+    403: "changing the corpus is disabled (no SSTC_API_KEY)",
+    404: "no such document or page",
+    413: "the upload is over SSTC_MAX_FILE_MB",
+    422: "invalid request: the message names each field and problem",
+    429: "too many requests from this client (SSTC_RATE_LIMIT_PER_MINUTE); see Retry-After",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error responses an operation can give: all are `{message}`."""
+    return {code: {"model": Message, "description": _ERROR_MEANINGS[code]} for code in codes}
+
+
+def _media(*types: str) -> dict[int | str, dict[str, Any]]:
+    """A 200 response whose content types are not (only) JSON."""
+    schemas = {"text/event-stream": SSE_EVENT, "application/json": {"type": "object"}}
+    return {200: {"content": {t: {"schema": schemas.get(t, {"type": "string"})} for t in types}}}
+
+
+SSE_EVENT = {
+    "type": "object",
+    "description": "one server-sent event; `data` is JSON text",
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}},
+    "required": ["data"],
+}
+ASKING = errors(400, 422, 429)
+ONE_DOCUMENT = errors(404, 422)
+CHANGING = errors(400, 401, 403, 404, 413, 422)
+
+
+def key_problem(key: SecretStr | None, authorization: str | None) -> tuple[int, str] | None:
+    """Why a request may not change the corpus (status, message), or None. The message never
+    repeats what the client sent, and the comparison takes the same time for every wrong key."""
+    if key is None or not key.get_secret_value():
+        return (
+            403,
+            "changing the corpus is disabled: start the server with SSTC_API_KEY set "
+            "and send 'Authorization: Bearer <key>'",
+        )
+    expected = f"Bearer {key.get_secret_value()}".encode()
+    if not hmac.compare_digest((authorization or "").encode("utf-8", "replace"), expected):
+        return 401, "missing or wrong API key (send 'Authorization: Bearer <key>')"
+    return None
+
+
+class UploadGuard:
+    """Refuses an upload before its body is read: without the key (401/403), or over the size limit
+    by its Content-Length (413); a body sent without a length is cut off at the limit as it streams."""
+
+    OVERHEAD = 64 * 1024  # multipart headers and boundaries around the file
+
+    def __init__(
+        self, app: ASGIApp, *, path: str, max_bytes: int, problem: Callable[[str | None], tuple | None]
+    ) -> None:
+        self.app = app
+        self.path = path
+        self.max_body = max_bytes + self.OVERHEAD
+        self.problem = problem
+        self.too_large = f"file is over the {max_bytes / 1e6:g} MB limit (SSTC_MAX_FILE_MB)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        refused = self.problem(headers.get("authorization"))
+        length = headers.get("content-length", "")
+        if refused is None and length.isdigit() and int(length) > self.max_body:
+            refused = (413, self.too_large)
+        if refused is not None:
+            response = JSONResponse({"message": refused[1]}, status_code=refused[0])
+            response.headers["Connection"] = "close"  # the unread body must not become the next request
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> dict:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise HTTPException(413, self.too_large)
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def create_app(assistant: Assistant) -> FastAPI:
     app = FastAPI(
         title="SSTC Assistant API",
@@ -145,6 +247,18 @@ def create_app(assistant: Assistant) -> FastAPI:
     app.state.assistant = assistant
     feedback_lock = threading.Lock()
     limiter = RateLimiter(assistant.settings.rate_limit_per_minute)
+
+    def problem(authorization: str | None) -> tuple[int, str] | None:
+        return key_problem(assistant.settings.api_key, authorization)
+
+    # added before the rate limiter, so it sits inside it: an HTTPException raised while the body
+    # streams must reach the exception handlers, not a middleware's task group
+    app.add_middleware(
+        UploadGuard,
+        path="/api/documents",
+        max_bytes=int(assistant.settings.max_file_mb * 1e6),
+        problem=problem,
+    )
 
     @app.middleware("http")
     async def _rate_limit(request: Request, call_next):
@@ -163,13 +277,23 @@ def create_app(assistant: Assistant) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
         )
         return JSONResponse({"message": f"invalid request: {problems}"}, status_code=422)
 
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code)
+    @app.exception_handler(StarletteHTTPException)  # also the router's own 404/405 and body errors
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = str(exc.detail)
+        cause = exc.__cause__
+        if exc.status_code == 400 and cause is not None and "parsing the body" in message:
+            # FastAPI's "error parsing the body" hides why: bytes that are not UTF-8, nesting too deep, ...
+            reason = {UnicodeDecodeError: "not UTF-8 text", RecursionError: "nested too deeply"}.get(
+                type(cause), str(cause).splitlines()[0][:160] if str(cause) else type(cause).__name__
+            )
+            message = f"invalid request: the body could not be parsed ({reason})"
+        return JSONResponse({"message": message}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(ValueError)
     async def _value(_: Request, exc: ValueError) -> JSONResponse:
@@ -184,15 +308,9 @@ def create_app(assistant: Assistant) -> FastAPI:
         )
 
     def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
-        key = assistant.settings.api_key
-        if not key:
-            raise HTTPException(
-                403,
-                "changing the corpus is disabled: start the server with SSTC_API_KEY set "
-                "and send 'Authorization: Bearer <key>'",
-            )
-        if authorization != f"Bearer {key.get_secret_value()}":
-            raise HTTPException(401, "missing or wrong API key (send 'Authorization: Bearer <key>')")
+        refused = problem(authorization)
+        if refused:
+            raise HTTPException(*refused)
 
     @app.get("/api/health", response_model=Health)
     def health() -> Health:
@@ -217,13 +335,13 @@ def create_app(assistant: Assistant) -> FastAPI:
             problems=problems,
         )
 
-    @app.post("/api/ask", response_model=Answer)
+    @app.post("/api/ask", response_model=Answer, responses=ASKING)
     async def ask(req: AskRequest) -> Answer:
         return await run_in_threadpool(
             assistant.ask, req.question, history=req.user_turns(), k=req.k, filters=req.filters
         )
 
-    @app.post("/api/ask/stream")
+    @app.post("/api/ask/stream", responses={**ASKING, **_media("text/event-stream")})
     async def ask_stream(req: AskRequest) -> StreamingResponse:
         """Server-sent events: one `sentence` event per answer sentence, then `answer` (the object)."""
 
@@ -238,7 +356,7 @@ def create_app(assistant: Assistant) -> FastAPI:
 
         return StreamingResponse(events(), media_type="text/event-stream")
 
-    @app.post("/api/search", response_model=list[SearchHit])
+    @app.post("/api/search", response_model=list[SearchHit], responses=ASKING)
     async def search(req: SearchRequest) -> list[SearchHit]:
         return await run_in_threadpool(assistant.search, req.query, req.k, mode=req.mode, filters=req.filters)
 
@@ -252,20 +370,32 @@ def create_app(assistant: Assistant) -> FastAPI:
             raise HTTPException(404, f"no document '{doc_id}' in index '{assistant.settings.index}'")
         return found[0]
 
-    @app.get("/api/documents/{doc_id}", response_model=IndexedDocument)
-    def document(doc_id: str) -> IndexedDocument:
+    @app.get("/api/documents/{doc_id}", response_model=IndexedDocument, responses=ONE_DOCUMENT)
+    def document(doc_id: DocId) -> IndexedDocument:
         return _document(doc_id)
 
-    @app.get("/api/documents/{doc_id}/pages/{n}")
-    def page(doc_id: str, n: int) -> dict[str, Any]:
+    @app.get("/api/documents/{doc_id}/pages/{n}", responses=ONE_DOCUMENT)
+    def page(doc_id: DocId, n: Annotated[int, PathParam(ge=1, le=MAX_PAGES)]) -> dict[str, Any]:
         doc = _document(doc_id)
         text = assistant.index.page_text(doc_id, n)
         if text is None:
             raise HTTPException(404, f"document '{doc_id}' has pages 1-{doc.pages}, not {n}")
         return {"doc_id": doc_id, "page": n, "pages": doc.pages, "text": text}
 
-    @app.get("/api/documents/{doc_id}/open", response_model=None)
-    def open_page(doc_id: str, page: int = 1, q: str = "") -> HTMLResponse | RedirectResponse:
+    @app.get(
+        "/api/documents/{doc_id}/open",
+        response_model=None,
+        responses={
+            **ONE_DOCUMENT,
+            **_media("text/html"),
+            307: {"description": "a PDF: to its file at the page"},
+        },
+    )
+    def open_page(
+        doc_id: DocId,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGES)] = 1,
+        q: Annotated[str, Query(max_length=2000)] = "",
+    ) -> HTMLResponse | RedirectResponse:
         """Where a citation link goes: the PDF at its page, or a page view of a text document with
         the quote highlighted."""
         doc = _document(doc_id)
@@ -286,8 +416,12 @@ def create_app(assistant: Assistant) -> FastAPI:
             f"<h3>{title} — page {page} of {doc.pages}</h3><pre>{body}</pre>"
         )
 
-    @app.get("/api/documents/{doc_id}/file")
-    def file(doc_id: str) -> FileResponse:
+    @app.get(
+        "/api/documents/{doc_id}/file",
+        response_class=FileResponse,
+        responses={**ONE_DOCUMENT, **_media("application/pdf", "text/plain")},
+    )
+    def file(doc_id: DocId) -> FileResponse:
         doc = _document(doc_id)
         path = Path(doc.path)
         if not path.is_file():
@@ -295,22 +429,27 @@ def create_app(assistant: Assistant) -> FastAPI:
         media = "application/pdf" if path.suffix.lower() == ".pdf" else "text/plain; charset=utf-8"
         return FileResponse(path, media_type=media, filename=path.name, content_disposition_type="inline")
 
-    @app.post("/api/documents", status_code=201, dependencies=[Depends(require_key)])
+    @app.post("/api/documents", status_code=201, dependencies=[Depends(require_key)], responses=CHANGING)
     async def upload(file: Annotated[UploadFile, File()]) -> dict[str, Any]:
         return await run_in_threadpool(assistant.add_upload, file.filename or "", file.file)
 
-    @app.delete("/api/documents/{doc_id}", response_model=Message, dependencies=[Depends(require_key)])
-    async def delete(doc_id: str) -> Message:
+    @app.delete(
+        "/api/documents/{doc_id}",
+        response_model=Message,
+        dependencies=[Depends(require_key)],
+        responses=CHANGING,
+    )
+    async def delete(doc_id: DocId) -> Message:
         _document(doc_id)
         await run_in_threadpool(assistant.remove_document, doc_id)
         return Message(message=f"removed '{doc_id}'")
 
-    @app.post("/api/briefing", response_model=Briefing)
+    @app.post("/api/briefing", response_model=Briefing, responses=ASKING)
     async def partner_briefing(profile: Profile) -> Briefing:
         """A cited briefing for a city or institution considering the Cities Project."""
         return await run_in_threadpool(briefing, assistant, profile)
 
-    @app.post("/v1/chat/completions")
+    @app.post("/v1/chat/completions", responses={**ASKING, **_media("application/json", "text/event-stream")})
     async def chat_completions(req: ChatCompletionRequest):
         """OpenAI-compatible: existing chat clients get answers whose text carries the citations."""
         users = [m.text() for m in req.messages if m.role == "user"]
@@ -349,7 +488,7 @@ def create_app(assistant: Assistant) -> FastAPI:
 
         return StreamingResponse(chunks(), media_type="text/event-stream")
 
-    @app.post("/api/feedback", response_model=Message, status_code=201)
+    @app.post("/api/feedback", response_model=Message, status_code=201, responses=errors(400, 422))
     def feedback(req: FeedbackRequest) -> Message:
         path = assistant.settings.resolve(assistant.settings.feedback_path)
         path.parent.mkdir(parents=True, exist_ok=True)

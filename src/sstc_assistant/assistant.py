@@ -6,6 +6,7 @@ import contextlib
 import re
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from functools import cached_property
@@ -21,13 +22,16 @@ from .answering import (
     compose,
     standalone,
 )
-from .documents import SUPPORTED_SUFFIXES, DocumentError
+from .documents import SUPPORTED_SUFFIXES, DocumentError, doc_id_for, read_document
 from .embeddings import Embedder, get_embedder
 from .index import Index, StoreError
 from .ingest import Ingestor
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
 from .types import Answer, IndexedDocument, SearchHit
+
+MAX_QUESTION_CHARS = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class Assistant:
@@ -72,6 +76,7 @@ class Assistant:
         mode: RetrievalMode | None = None,
         filters: Filters | None = None,
     ) -> list[SearchHit]:
+        query = clean_question(query)
         return self.retriever.search(query, k or self.settings.top_k, mode=mode, filters=filters)
 
     @cached_property
@@ -115,11 +120,10 @@ class Assistant:
     ) -> Answer:
         """Retrieve `k` passages (all returned as sources), draft from the best few, and answer
         only when the evidence is strong enough."""
-        question = question.strip()
-        if not question:
-            raise ValueError("the question is empty")
+        question = clean_question(question)
+        history = [_CONTROL.sub(" ", turn).strip()[:MAX_QUESTION_CHARS] for turn in history]
         t0 = time.perf_counter()
-        query = standalone(question, history)
+        query = standalone(question, [turn for turn in history if turn])
         hits = self.search(query, k, filters=filters, mode=mode)
         t1 = time.perf_counter()
         generator = self.generator
@@ -157,14 +161,14 @@ class Assistant:
     # --- corpus changes (API uploads) -------------------------------------------------------------
 
     def add_upload(self, filename: str, stream: BinaryIO) -> dict:
-        """Save an uploaded file into the corpus and ingest it into the open index."""
+        """Save an uploaded file into the corpus and ingest it into the open index. A refused upload
+        leaves no file behind and never replaces a document already indexed."""
         name = safe_filename(filename)
         limit = int(self.settings.max_file_mb * 1e6)
         folder = self.settings.resolve(self.settings.upload_dir or self.settings.corpus_dir)
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
-        if target.exists():
-            raise ValueError(f"a document named {name} exists already: delete it first or rename the file")
+        self._refuse_taken(target)
         tmp = folder / f".upload-{uuid.uuid4().hex}{Path(name).suffix}"
         size = 0
         try:
@@ -173,26 +177,42 @@ class Assistant:
                     size += len(chunk)
                     if size > limit:
                         raise ValueError(
-                            f"file is over the {self.settings.max_file_mb:g} MB limit (SSTC_MAX_FILE_MB)"
+                            f"{name}: file is over the {self.settings.max_file_mb:g} MB limit (SSTC_MAX_FILE_MB)"
                         )
                     fh.write(chunk)
-            from .documents import read_document
-
-            read_document(
-                tmp, max_bytes=limit, max_pages=self.settings.max_pdf_pages
-            )  # fail before moving it in
-            tmp.rename(target)
+            # parse before anything moves in: a bad file is refused with the reader's reason
+            read_document(tmp, max_bytes=limit, max_pages=self.settings.max_pdf_pages)
+            with self._write_lock:
+                self._refuse_taken(target)  # another upload of the same name may have won the race
+                tmp.rename(target)
+                try:
+                    report = Ingestor(self.settings, self.embedder).run(
+                        [target], prune=False, index=self.index
+                    )
+                except BaseException:
+                    target.unlink(missing_ok=True)
+                    raise
         except DocumentError as exc:
             raise ValueError(f"{name}: {exc.reason}") from exc
         finally:
             tmp.unlink(missing_ok=True)
-        with self._write_lock:
-            report = Ingestor(self.settings, self.embedder).run([target], prune=False, index=self.index)
         outcome = report.files[0]
         if outcome.status == "skipped":
             target.unlink(missing_ok=True)
             raise ValueError(f"{name}: {outcome.reason}")
         return outcome.model_dump()
+
+    def _refuse_taken(self, target: Path) -> None:
+        """An upload may add a document, never overwrite a file or an indexed document of that id."""
+        if target.exists():
+            raise ValueError(
+                f"a document named {target.name} exists already: delete it first or rename the file"
+            )
+        doc_id = doc_id_for(target)
+        if self.index.documents(doc_id):
+            raise ValueError(
+                f"a document with the id '{doc_id}' is indexed already: delete it first or rename the file"
+            )
 
     def remove_document(self, doc_id: str) -> None:
         """Forget a document; its file moves to `.deleted/` in its folder, so nothing is lost."""
@@ -213,15 +233,48 @@ class Assistant:
         return self.index.documents()
 
 
+_RESERVED_NAMES = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(10)),
+    *(f"LPT{i}" for i in range(10)),
+}
+MAX_NAME_BYTES = 180  # ext4 and most file systems allow 255 bytes; leaves room for prefixes
+
+
+def clean_question(text: str) -> str:
+    """A question as every front end hands it on: control characters out, not blank, bounded."""
+    text = _CONTROL.sub(" ", text).strip()
+    if not text:
+        raise ValueError("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return text
+
+
 def safe_filename(filename: str) -> str:
-    """The base name of an upload, reduced to characters safe on every file system."""
-    base = re.split(r"[\\/]", filename or "")[-1]
-    base = re.sub(r"[^A-Za-z0-9._\-]+", "_", base).strip("._")
-    suffix = Path(base).suffix.lower()
-    if not base or not Path(base).stem:
+    """The base name of an upload with letters and digits of any script kept (an Arabic or Chinese
+    name stays recognisable) and everything else (separators, controls, bidi overrides, emoji,
+    spaces) turned into `_`: safe on every file system and in a URL."""
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", filename or "")[-1])
+    if not base.strip(" ."):
         raise ValueError("the upload has no usable file name")
+    suffix = Path(base).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
+        shown = _CONTROL.sub("?", suffix) or "(none)"
         raise ValueError(
-            f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+            f"unsupported file type '{shown}' (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
         )
-    return base[:150]
+    stem = "".join(
+        ch if unicodedata.category(ch)[0] in "LNM" or ch in "._-" else "_" for ch in base[: -len(suffix)]
+    )
+    stem = re.sub(r"_{2,}", "_", stem).strip("._-")
+    if not stem:
+        raise ValueError("the upload has no usable file name")
+    if stem.split(".")[0].upper() in _RESERVED_NAMES:  # CON, NUL, ... are devices on Windows
+        stem = f"_{stem}"
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem.rstrip("._-") + suffix

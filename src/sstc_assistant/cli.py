@@ -8,12 +8,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import get_args
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .settings import Settings
+from .types import DocKind
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -241,7 +243,7 @@ def _places(locations) -> str:
 
 def _add_filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--doc", action="append", metavar="DOC_ID", help="only this document (repeatable)")
-    p.add_argument("--kind", action="append", help="only this kind: resolution, sg-report, …")
+    p.add_argument("--kind", action="append", choices=get_args(DocKind), help="only this kind of document")
     p.add_argument("--symbol", action="append", help="only the document with this UN symbol")
     p.add_argument("--year-from", type=int)
     p.add_argument("--year-to", type=int)
@@ -310,6 +312,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _problems(exc) -> str:
+    """A pydantic error as one line: `field: problem; ...`."""
+    parts = []
+    for e in exc.errors():
+        where = ".".join(map(str, e["loc"]))
+        what = str(e["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {what}" if where else what)
+    return "; ".join(parts)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -324,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UserError, StoreError, CatalogError, ValueError, ValidationError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, ValidationError):
-            msg = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            msg = _problems(exc)
         console.print(f"[red]error:[/] {msg}")
         return 2
     except KeyboardInterrupt:

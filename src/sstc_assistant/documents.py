@@ -65,7 +65,7 @@ def read_document(
     if max_bytes is not None and size > max_bytes:
         raise DocumentError(
             path,
-            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (SSTC_MAX_FILE_MB)",
+            f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (SSTC_MAX_FILE_MB)",
         )
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -79,9 +79,9 @@ def read_document(
     if suffix in PDF_SUFFIXES:
         raw_pages = _pdf_pages(path, data, max_pages)
     elif suffix in HTML_SUFFIXES:
-        raw_pages = _split_form_feeds(_html_to_text(_decode_text(path, data)))
+        raw_pages = _split_form_feeds(_html_to_text(_decode_text(path, data, suffix)))
     else:
-        raw_pages = _split_form_feeds(_decode_text(path, data))
+        raw_pages = _split_form_feeds(_decode_text(path, data, suffix))
         if len(raw_pages) == 1:
             inferred_pages = _infer_printed_pages(raw_pages[0])
             if inferred_pages is not None:
@@ -107,16 +107,44 @@ def read_document(
 
 # --- format readers -------------------------------------------------------------------------
 
+_MAGIC = (
+    (b"%PDF-", "a PDF"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"PK\x03\x04", "a ZIP archive (or a .docx/.xlsx file)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Microsoft Office 97-2003 file"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x7fELF", "a program (ELF executable)"),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """What a file's first bytes say it is, for formats people mistake for documents or rename."""
+    head = data[:1024].lstrip()
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    return None
+
 
 def _pdf_pages(path: Path, data: bytes, max_pages: int) -> list[str]:
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
     head = data[:1024].lstrip()
     if b"%PDF-" not in head:
-        kind = "HTML" if head[:15].lower().startswith((b"<!doctype", b"<html")) else "unknown data"
+        kind = sniff(data) or (
+            "HTML" if head[:15].lower().startswith((b"<!doctype", b"<html")) else "unknown data"
+        )
         raise DocumentError(path, f"not a PDF: the content is {kind} (no %PDF- header)")
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
@@ -130,12 +158,17 @@ def _pdf_pages(path: Path, data: bytes, max_pages: int) -> list[str]:
                 raise DocumentError(path, f"encrypted PDF that cannot be opened ({exc})") from exc
             if not ok:
                 raise DocumentError(path, "encrypted PDF: a password is needed to read it")
+        declared = _declared_pages(reader)
+        if declared > max_pages:  # before the page tree is walked: a bomb declares itself here
+            raise DocumentError(path, f"PDF declares {declared} pages, over the {max_pages}-page limit")
         n = len(reader.pages)
     except DocumentError:
         raise
     except FileNotDecryptedError as exc:
         raise DocumentError(path, "encrypted PDF: a password is needed to read it") from exc
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+    except LimitReachedError as exc:
+        raise DocumentError(path, f"PDF structure over a safety limit of the reader ({_short(exc)})") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise DocumentError(path, f"corrupt or truncated PDF ({_short(exc)})") from exc
     if n == 0:
         raise DocumentError(path, "PDF has no pages")
@@ -146,6 +179,10 @@ def _pdf_pages(path: Path, data: bytes, max_pages: int) -> list[str]:
     for page in reader.pages:
         try:
             pages.append(page.extract_text() or "")
+        except LimitReachedError as exc:  # a decompression bomb: stop before the next page repeats it
+            raise DocumentError(
+                path, f"PDF page {len(pages) + 1} inflates beyond the reader's safety limit (a zip bomb?)"
+            ) from exc
         except Exception:  # one broken page must not lose the others
             failures += 1
             pages.append("")
@@ -154,15 +191,32 @@ def _pdf_pages(path: Path, data: bytes, max_pages: int) -> list[str]:
     return pages
 
 
+def _declared_pages(reader) -> int:
+    """The page count the document's page tree root claims (0 when it claims nothing usable)."""
+    try:
+        count = reader.root_object["/Pages"].get_object().get("/Count", 0)
+    except (KeyError, AttributeError, TypeError):  # let the page-tree walk judge a broken root
+        return 0
+    return count if isinstance(count, int) else 0
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:160]
 
 
-def _decode_text(path: Path, data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+def _decode_text(path: Path, data: bytes, suffix: str) -> str:
+    """UTF-8 (BOM or not), UTF-16 (BOM or not), else Windows-1252/Latin-1: a user's text is read
+    rather than refused for its encoding; binary data and renamed files are refused by name."""
+    kind = sniff(data)
+    if kind == "a PDF":
+        raise DocumentError(path, f"the content is a PDF, not {suffix} text: rename the file to .pdf")
+    if kind:
+        raise DocumentError(path, f"the content is {kind}, not text (wrong file extension?)")
+    encoding = _utf16_encoding(data)
+    if encoding:
         try:
-            return data.decode("utf-16")
+            return data.decode(encoding).lstrip("\ufeff")
         except UnicodeDecodeError as exc:
             raise DocumentError(path, "invalid UTF-16 text") from exc
     sample = data[:8192]
@@ -172,11 +226,33 @@ def _decode_text(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DocumentError(
-            path,
-            f"undecodable bytes: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "save the file as UTF-8",
-        ) from exc
+        high = sum(1 for b in data if b >= 0x80)
+        if high > 0.3 * len(data):  # mostly non-Latin letters: a guess would be mojibake
+            raise DocumentError(
+                path,
+                f"undecodable bytes: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}) "
+                "nor Western European text; save the file as UTF-8",
+            ) from exc
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
+
+
+def _utf16_encoding(data: bytes) -> str | None:
+    """UTF-16 by its byte-order mark, or by the zero byte beside every ASCII character."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zeros_odd > 0.4 and zeros_even < 0.05:
+        return "utf-16-le"
+    if zeros_even > 0.4 and zeros_odd < 0.05:
+        return "utf-16-be"
+    return None
 
 
 def _split_form_feeds(text: str) -> list[str]:

@@ -6,16 +6,17 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .catalog import symbol_from_name
 from .dedup import containment
 from .embeddings import Embedder
 from .index import Index
 from .settings import RetrievalMode, Settings
-from .types import DocumentMeta, Location, SearchHit
+from .types import DocKind, DocumentMeta, Location, SearchHit
 
 
 class Filters(BaseModel):
@@ -23,9 +24,9 @@ class Filters(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    doc_ids: list[str] = Field(default_factory=list)
-    kinds: list[str] = Field(default_factory=list)
-    symbols: list[str] = Field(default_factory=list)
+    doc_ids: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=200)
+    kinds: list[DocKind] = Field(default_factory=list, max_length=10)
+    symbols: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=200)
     year_from: int | None = Field(None, ge=1900, le=2100)
     year_to: int | None = Field(None, ge=1900, le=2100)
 
@@ -33,6 +34,13 @@ class Filters(BaseModel):
     @classmethod
     def _upper(cls, v: list[str]) -> list[str]:
         return [s.strip().upper() for s in v if s.strip()]
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> Filters:
+        """A reversed range would silently match nothing; say so instead."""
+        if self.year_from and self.year_to and self.year_from > self.year_to:
+            raise ValueError(f"year_from ({self.year_from}) is after year_to ({self.year_to})")
+        return self
 
     @property
     def active(self) -> bool:

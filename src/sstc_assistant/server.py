@@ -23,4 +23,11 @@ def build_app(settings: Settings | None = None, assistant: Assistant | None = No
     assistant.ask("warm-up: which services does the project offer?")  # load every model now
     app = create_app(assistant)
     ui = build_ui(assistant).queue(default_concurrency_limit=assistant.settings.ui_concurrency)
-    return gr.mount_gradio_app(app, ui, path="/", css=CSS, footer_links=["api"])
+    return gr.mount_gradio_app(
+        app,
+        ui,
+        path="/",
+        css=CSS,
+        footer_links=["api"],
+        max_file_size=int(assistant.settings.max_file_mb * 1e6),  # the UI's upload box, like the API's
+    )

@@ -7,14 +7,17 @@ import json
 import re
 import time
 import urllib.parse
+from pathlib import Path
 from typing import get_args
 
 import gradio as gr
+from pydantic import ValidationError
 
+from .api import key_problem
 from .assistant import Assistant
 from .eligibility import THEMES, EntityType, Profile, Region, briefing
 from .retrieval import Filters
-from .types import Answer
+from .types import Answer, DocKind
 
 EXAMPLES = [
     "In what year did UNOSSC initiate the Cities Project?",
@@ -22,7 +25,7 @@ EXAMPLES = [
     "Which services does the Cities Project offer to cities?",
     "Which pilot project proposals will be prioritized?",
 ]
-KINDS = ["resolution", "outcome-document", "sg-report", "project-report", "other"]
+KINDS = list(get_args(DocKind))
 CSS = """
 .chip{display:inline-block;background:#e8eefc;color:#1d4ed8;border-radius:8px;padding:0 5px;font-size:.8em}
 .src{border-left:3px solid #1d4ed8;padding:4px 10px;margin:8px 0}
@@ -104,6 +107,34 @@ def save_feedback(assistant: Assistant, answer: dict, rating: str, comment: str)
         fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def _one_line(exc: ValueError) -> str:
+    """A refusal as one line; a pydantic error lists its problems without the traceback-like dump."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def upload_document(assistant: Assistant, path: str | None, key: str | None) -> str:
+    """The UI's way to add a document: the API key and every check of POST /api/documents, and
+    the same one-line reasons. The key is compared, never shown or logged."""
+    if not path:
+        return "⚠️ choose a file first"
+    refused = key_problem(assistant.settings.api_key, f"Bearer {key}" if key else None)
+    if refused is not None:
+        if refused[0] == 403:
+            return "⚠️ adding documents is disabled: start the server with SSTC_API_KEY set"
+        return "⚠️ missing or wrong API key"
+    file = Path(path)
+    try:
+        with file.open("rb") as fh:
+            outcome = assistant.add_upload(file.name, fh)
+    except ValueError as exc:
+        return f"⚠️ {_one_line(exc)}"
+    finally:
+        file.unlink(missing_ok=True)  # Gradio's copy; the corpus keeps its own
+    return f"Added **{outcome['doc_id']}**: {outcome['pages']} page(s), {outcome['chunks']} passage(s)."
+
+
 def build_ui(assistant: Assistant) -> gr.Blocks:
     docs = [d.doc_id for d in assistant.documents()]
 
@@ -135,6 +166,11 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     with gr.Row():
                         year_from = gr.Number(label="Year from", precision=0)
                         year_to = gr.Number(label="Year to", precision=0)
+                with gr.Accordion("Add a document", open=False):
+                    new_file = gr.File(label="PDF, text or HTML file", type="filepath", elem_id="new-file")
+                    key_box = gr.Textbox(label="API key", type="password", elem_id="api-key")
+                    add = gr.Button("Add to the documents", elem_id="add-document")
+                    added = gr.Markdown(elem_id="upload-result")
                 with gr.Row():
                     rating = gr.Radio(["up", "down"], label="Was this answer useful?", elem_id="rating")
                     comment = gr.Textbox(label="Comment (optional)", elem_id="comment", scale=3)
@@ -154,18 +190,19 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             turns = [
                 m["content"] for m in history if m.get("role") == "user" and isinstance(m.get("content"), str)
             ]
-            filters = Filters(
-                doc_ids=docs_sel or [],
-                kinds=kinds_sel or [],
-                year_from=int(y_from) if y_from else None,
-                year_to=int(y_to) if y_to else None,
-            )
             asked = [*history, {"role": "user", "content": message}]
             yield asked, "", "<p>Searching the documents…</p>", "", None
             try:
+                filters = Filters(
+                    doc_ids=docs_sel or [],
+                    kinds=kinds_sel or [],
+                    year_from=int(y_from) if y_from else None,
+                    year_to=int(y_to) if y_to else None,
+                )
                 answer = assistant.ask(message, history=turns, filters=filters)
             except ValueError as exc:
-                yield [*asked, {"role": "assistant", "content": f"⚠️ {exc}"}], "", gr.update(), "", None
+                reason = _one_line(exc)
+                yield [*asked, {"role": "assistant", "content": f"⚠️ {reason}"}], "", gr.update(), "", None
                 return
             rendered = render_answer(answer)
             if answer.answerable:
@@ -200,6 +237,13 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             return gr.update(value=None), gr.update(value="", placeholder="Thank you: feedback saved.")
 
         send.click(feedback_with_comment, [rating, comment, last], [rating, comment])
+
+        def add_document(path, key):
+            message = upload_document(assistant, path, key)
+            choices = [d.doc_id for d in assistant.documents()]
+            return message, None, gr.update(choices=choices)
+
+        add.click(add_document, [new_file, key_box], [added, new_file, doc_filter], concurrency_limit=1)
 
         with gr.Tab("Join the Cities Project"):
             gr.Markdown(
