@@ -190,7 +190,7 @@ def main() -> int:
                 row["corpus_changes"] = notes
                 rows.append(row)
                 changes = ", ".join(f"{k} x{v}" for k, v in sorted(notes.items()))
-                failed |= bool(row["errors"]) or any(not k.endswith("200") for k in notes)
+                failed |= bool(row["errors"]) or any(not k.split()[-1].startswith("2") for k in notes)
                 print(
                     f"{row['clients']:>7} {row['requests']:>8} {row['throughput_rps']:>7} {row['p50_ms']:>8} "
                     f"{row['p95_ms']:>8} {row['p99_ms']:>8} {row['errors']:>6}  {changes}"

@@ -568,3 +568,42 @@ def test_cached_scoring_gives_the_same_answers(corpus_assistant: Assistant) -> N
     warm = corpus_assistant.ask(question)
     assert corpus_assistant.extractive.vectors.hits > 0
     assert warm.answer == cold.answer and warm.confidence == cold.confidence
+
+
+def test_answers_beyond_the_concurrency_limit_wait_their_turn(corpus_assistant: Assistant) -> None:
+    import threading
+
+    gated = Assistant(
+        corpus_assistant.settings.model_copy(update={"answer_concurrency": 2}),
+        embedder=corpus_assistant.embedder,
+    )
+    running, peak, lock = 0, 0, threading.Lock()
+    inner = gated._answer
+
+    def counted(*args, **kwargs):
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            with lock:
+                running -= 1
+
+    gated._answer = counted
+    questions = ["Which services does the Cities Project provide?", "What is a good cookie recipe?"] * 4
+    answers: list = [None] * len(questions)
+
+    def ask(i: int) -> None:
+        answers[i] = gated.ask(questions[i])
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak == 2  # never more than the limit, and the limit is used
+    serial = {q: corpus_assistant.ask(q).answer for q in set(questions)}
+    assert [a.answer for a in answers] == [serial[q] for q in questions]
+    assert all(a.timings_ms["queued"] >= 0 for a in answers)

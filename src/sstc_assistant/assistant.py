@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 import time
@@ -42,6 +43,10 @@ class Assistant:
         self._embedder = embedder
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
+        # more answers at once than cores only makes every one slower (the models' thread pools
+        # fight over the CPU); the rest wait their turn in order
+        slots = self.settings.answer_concurrency or max(1, os.cpu_count() or 1)
+        self._answer_slots = threading.BoundedSemaphore(slots)
 
     @cached_property
     def index(self) -> Index:
@@ -122,6 +127,22 @@ class Assistant:
         only when the evidence is strong enough."""
         question = clean_question(question)
         history = [_CONTROL.sub(" ", turn).strip()[:MAX_QUESTION_CHARS] for turn in history]
+        arrived = time.perf_counter()
+        with self._answer_slots:
+            answer = self._answer(question, history, k, filters, mode)
+        answer.timings_ms["queued"] = max(
+            0.0, round((time.perf_counter() - arrived) * 1000 - answer.timings_ms["total"], 1)
+        )
+        return answer
+
+    def _answer(
+        self,
+        question: str,
+        history: Sequence[str],
+        k: int | None,
+        filters: Filters | None,
+        mode: RetrievalMode | None,
+    ) -> Answer:
         t0 = time.perf_counter()
         query = standalone(question, [turn for turn in history if turn])
         hits = self.search(query, k, filters=filters, mode=mode)

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     ui_concurrency: int = Field(4, ge=1, le=64, description="answers the UI computes at once")
+    answer_concurrency: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="answers computed at once across all front ends (0 = one per CPU core); the rest queue",
+    )
 
     llm_model_path: Path | None = Field(
         None,
