@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,9 @@ import time
 from pathlib import Path
 
 import httpx
+
+from sstc_assistant import launch
+from sstc_assistant.launch import Child
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [
@@ -42,10 +44,7 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, math.ceil(p * len(s)) - 1))]
 
 
-def start_server(work: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def start_server(work: Path) -> Child:
     corpus = work / "corpus"
     corpus.mkdir()
     for f in (ROOT / "corpus").iterdir():
@@ -63,20 +62,10 @@ def start_server(work: Path) -> tuple[subprocess.Popen, str]:
     )
     cli = [sys.executable, "-m", "sstc_assistant.cli"]
     subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True)
-    log = (work / "server.log").open("w")
-    proc = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("server did not start: " + (work / "server.log").read_text()[-2000:])
+    try:
+        return launch.serve(env, work / "server.log")
+    except launch.LaunchError as exc:
+        raise SystemExit(f"server did not start: {exc}") from None
 
 
 def upload_during(url: str, stop: threading.Event, results: list[str]) -> None:
@@ -152,7 +141,8 @@ def main() -> int:
     if args.url and not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise SystemExit("load tests target loopback addresses only")
     with tempfile.TemporaryDirectory(prefix="sstc-load-") as tmp:
-        proc, url = (None, args.url) if args.url else start_server(Path(tmp))
+        server = None if args.url else start_server(Path(tmp))
+        url = args.url or server.url
         try:
             print(
                 f"{'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}"
@@ -174,9 +164,8 @@ def main() -> int:
                     + (f" {row['error_kinds']}" if row["errors"] else "")
                 )
         finally:
-            if proc:
-                proc.terminate()
-                proc.wait(timeout=30)
+            if server:
+                server.stop()
     return 0
 
 
