@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, Header, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Header, HTTPException, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from .assistant import Assistant
 from .eligibility import Briefing, Profile, briefing
+from .index import StoreError
 from .retrieval import Filters
 from .types import Answer, IndexedDocument, SearchHit
 
@@ -101,10 +102,17 @@ class FeedbackRequest(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok", "degraded"]
+    """`damaged` (HTTP 503): rebuild the index; `degraded`: answers are right, tidy up soon."""
+
+    status: Literal["ok", "degraded", "damaged"]
     index: str
     documents: int
     chunks: int
+    passages: int
+    vectors: int | None
+    generation: int
+    writing: bool
+    deep: bool
     embedder: str
     generator: str
     problems: list[str] = Field(default_factory=list)
@@ -177,6 +185,13 @@ def create_app(assistant: Assistant) -> FastAPI:
             {"message": str(exc).splitlines()[0] if str(exc) else "invalid request"}, status_code=400
         )
 
+    @app.exception_handler(StoreError)
+    async def _store(_: Request, exc: StoreError) -> JSONResponse:
+        """The index is busy or unreachable (another writer, a lost Chroma server): retry later."""
+        return JSONResponse(
+            {"message": str(exc).splitlines()[0]}, status_code=503, headers={"Retry-After": "5"}
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
@@ -195,26 +210,17 @@ def create_app(assistant: Assistant) -> FastAPI:
             raise HTTPException(401, "missing or wrong API key (send 'Authorization: Bearer <key>')")
 
     @app.get("/api/health", response_model=Health)
-    def health() -> Health:
-        problems: list[str] = []
-        try:
-            stats = assistant.index.stats()
-            missing = assistant.index.missing_vectors()
-            if missing:
-                problems.append(
-                    f"{len(missing)} passages missing from the vector store: run `sstc ingest --rebuild`"
-                )
-        except Exception as exc:  # the health check reports, it does not fail
-            stats = {"documents": 0, "chunks": 0}
-            problems.append(str(exc).splitlines()[0])
+    def health(response: Response, deep: bool = False) -> Health:
+        """Cheap enough for a load balancer to poll (counts and a sample); `?deep=true` compares
+        every passage. 503 when the index is damaged, so a balancer stops sending traffic here."""
+        report = assistant.health(deep=deep)
+        if report.status == "damaged":
+            response.status_code = 503
         return Health(
-            status="degraded" if problems else "ok",
+            **report.model_dump(),
             index=assistant.settings.index,
-            documents=stats["documents"],
-            chunks=stats["chunks"],
             embedder=assistant.settings.embedder,
             generator=assistant.settings.generator,
-            problems=problems,
         )
 
     @app.post("/api/ask", response_model=Answer)

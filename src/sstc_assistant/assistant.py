@@ -21,13 +21,17 @@ from .answering import (
     compose,
     standalone,
 )
-from .documents import SUPPORTED_SUFFIXES, DocumentError
+from .documents import SUPPORTED_SUFFIXES, DocumentError, doc_id_for
 from .embeddings import Embedder, get_embedder
+from .health import IndexHealth, check_index
 from .index import Index, StoreError
 from .ingest import Ingestor
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
 from .types import Answer, IndexedDocument, SearchHit
+
+# how long an upload or delete waits for another process's ingest before answering 503
+WRITE_WAIT_SECONDS = 300.0
 
 
 class Assistant:
@@ -181,13 +185,18 @@ class Assistant:
             read_document(
                 tmp, max_bytes=limit, max_pages=self.settings.max_pdf_pages
             )  # fail before moving it in
-            tmp.rename(target)
+            with self._write_lock, self.index.writer(wait=WRITE_WAIT_SECONDS):
+                if target.exists():  # another process may have taken the name meanwhile
+                    raise ValueError(f"a document named {name} exists already: delete it first")
+                # the catalog learns of the upload before its file lands: a crash from here on
+                # leaves a pending document that the next start finishes (see `recover`)
+                self.index.begin_upload(doc_id_for(target), target)
+                tmp.rename(target)
+                report = Ingestor(self.settings, self.embedder).run([target], prune=False, index=self.index)
         except DocumentError as exc:
             raise ValueError(f"{name}: {exc.reason}") from exc
         finally:
             tmp.unlink(missing_ok=True)
-        with self._write_lock:
-            report = Ingestor(self.settings, self.embedder).run([target], prune=False, index=self.index)
         outcome = report.files[0]
         if outcome.status == "skipped":
             target.unlink(missing_ok=True)
@@ -196,7 +205,7 @@ class Assistant:
 
     def remove_document(self, doc_id: str) -> None:
         """Forget a document; its file moves to `.deleted/` in its folder, so nothing is lost."""
-        with self._write_lock, self.index.writer():
+        with self._write_lock, self.index.writer(wait=WRITE_WAIT_SECONDS):
             row = self.index.document_rows().get(doc_id)
             if row is None:
                 raise ValueError(f"no document '{doc_id}'")
@@ -211,6 +220,38 @@ class Assistant:
 
     def documents(self) -> list[IndexedDocument]:
         return self.index.documents()
+
+    def health(self, *, deep: bool = False) -> IndexHealth:
+        try:
+            return check_index(self.index, deep=deep)
+        except StoreError as exc:  # the index could not even be opened
+            health = IndexHealth()
+            health.add("damaged", str(exc).splitlines()[0])
+            return health
+
+    def recover(self) -> list[str]:
+        """At start: finish what a killed process left (pending uploads, orphan vectors, a stale
+        BM25 copy) so the index is whole again; refuse to serve a damaged one.
+
+        Returns what was done, one line each; raises StoreError when only a rebuild can help."""
+        before = self.health()
+        if before.status == "damaged":
+            raise StoreError(f"index '{self.settings.index}' is damaged: {before.problems[0]}")
+        if before.status == "ok" or before.writing:
+            return []
+        with self._write_lock, self.index.writer(wait=WRITE_WAIT_SECONDS):
+            unfinished = {r["doc_id"]: Path(r["path"]) for r in self.index.pending()}
+            report = Ingestor(self.settings, self.embedder).run(
+                [p for p in unfinished.values() if p.is_file()], prune=False, index=self.index
+            )
+        done = [f"{f.doc_id}: {f.status}{f' ({f.reason})' if f.reason else ''}" for f in report.files]
+        dropped = sorted(d for d, p in unfinished.items() if not p.is_file())
+        notes = [f"finished interrupted ingest of {', '.join(done)}"] if done else []
+        notes += (
+            [f"forgot interrupted upload(s) whose file never landed: {', '.join(dropped)}"] if dropped else []
+        )
+        notes += [f"removed {report.removed_vectors} orphan vectors"] if report.removed_vectors else []
+        return notes or [f"repaired: {'; '.join(before.problems)}"]
 
 
 def safe_filename(filename: str) -> str:
