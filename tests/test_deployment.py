@@ -135,9 +135,21 @@ def test_two_api_processes_share_one_chroma_server(tmp_path: Path) -> None:
             health = httpx.get(f"{child.url}/api/health", params={"deep": "true"}, timeout=60).json()
             assert (health["status"], health["problems"]) == ("ok", []), health
             assert health["documents"] == 4 and health["passages"] == health["vectors"]
+
+        # the Chroma server goes away: a 503 with the reason, not a 500; back when it is back
+        chroma.stop()
+        r = httpx.get(f"{one.url}/api/health", timeout=30)
+        assert r.status_code == 503 and "cannot reach the Chroma server" in r.json()["problems"][0], r.text
+        r = httpx.post(f"{two.url}/api/ask", json={"question": FACTS["recife-desalination"][1]}, timeout=60)
+        assert r.status_code == 503 and r.json()["message"].startswith("cannot reach the Chroma server")
+        chroma = launch.chroma(
+            tmp_path / "chroma-data", tmp_path / "chroma.log", port=int(chroma.url.rsplit(":", 1)[1])
+        )
+        children.append(chroma)
+        assert _cites(_ask(two.url, "recife-desalination"), "recife-desalination")
     finally:
         for child in reversed(children):
             child.stop()
-    for child in children[1:]:
+    for child in (one, two):
         log = child.log_text()
         assert "Traceback" not in log and not re.search(r"\b500\b", log), log

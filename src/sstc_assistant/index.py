@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
+import httpx
 import numpy as np
 
 from .settings import Settings
@@ -85,6 +86,7 @@ class ChromaStore:
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self.url = settings.chroma_url
         if settings.chroma_url:
             url = urlparse(settings.chroma_url)
             if not url.hostname:
@@ -122,53 +124,77 @@ class ChromaStore:
             ) from exc
 
     def upsert(self, ids: Sequence[str], embeddings: np.ndarray, texts: Sequence[str]) -> None:
-        step = 1000
-        for i in range(0, len(ids), step):
-            self.collection.upsert(
-                ids=list(ids[i : i + step]),
-                embeddings=embeddings[i : i + step].tolist(),
-                documents=list(texts[i : i + step]),
-            )
+        with self._served():
+            step = 1000
+            for i in range(0, len(ids), step):
+                self.collection.upsert(
+                    ids=list(ids[i : i + step]),
+                    embeddings=embeddings[i : i + step].tolist(),
+                    documents=list(texts[i : i + step]),
+                )
 
     def delete(self, ids: Sequence[str]) -> None:
-        for i in range(0, len(ids), 1000):
-            self.collection.delete(ids=list(ids[i : i + 1000]))
+        with self._served():
+            for i in range(0, len(ids), 1000):
+                self.collection.delete(ids=list(ids[i : i + 1000]))
 
     def query(self, embeddings: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
-        n = self.count()
-        if n == 0 or len(embeddings) == 0:
-            return [[] for _ in range(len(embeddings))]
-        res = self.collection.query(
-            query_embeddings=np.asarray(embeddings).tolist(),
-            n_results=min(k, n),
-            include=["distances"],
-        )
-        return [
-            [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
-            for ids, dists in zip(res["ids"], res["distances"], strict=True)
-        ]
+        with self._served():
+            n = self.count()
+            if n == 0 or len(embeddings) == 0:
+                return [[] for _ in range(len(embeddings))]
+            res = self.collection.query(
+                query_embeddings=np.asarray(embeddings).tolist(),
+                n_results=min(k, n),
+                include=["distances"],
+            )
+            return [
+                [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
+                for ids, dists in zip(res["ids"], res["distances"], strict=True)
+            ]
 
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 1000):
-            res = self.collection.get(ids=ids[i : i + 1000], include=["embeddings"])
-            for vid, emb in zip(res["ids"], res["embeddings"], strict=True):
-                out[vid] = np.asarray(emb, dtype=np.float32)
-        return out
+        with self._served():
+            out: dict[str, np.ndarray] = {}
+            ids = list(ids)
+            for i in range(0, len(ids), 1000):
+                res = self.collection.get(ids=ids[i : i + 1000], include=["embeddings"])
+                for vid, emb in zip(res["ids"], res["embeddings"], strict=True):
+                    out[vid] = np.asarray(emb, dtype=np.float32)
+            return out
 
     def ids(self) -> set[str]:
-        out: set[str] = set()
-        offset, step = 0, 5000
-        while True:
-            batch = self.collection.get(include=[], limit=step, offset=offset)["ids"]
-            out.update(batch)
-            if len(batch) < step:
-                return out
-            offset += step
+        with self._served():
+            out: set[str] = set()
+            offset, step = 0, 5000
+            while True:
+                batch = self.collection.get(include=[], limit=step, offset=offset)["ids"]
+                out.update(batch)
+                if len(batch) < step:
+                    return out
+                offset += step
 
     def count(self) -> int:
-        return self.collection.count()
+        with self._served():
+            return self.collection.count()
+
+    @contextlib.contextmanager
+    def _served(self) -> Iterator[None]:
+        """A lost Chroma server or collection is a StoreError (a one-line message, HTTP 503)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {self.url} ({_first_line(exc)}): "
+                "start it (`chroma run`) or fix SSTC_CHROMA_URL"
+            ) from exc
+        except NotFoundError as exc:
+            raise StoreError(
+                f"the collection {self.collection.name} is gone from the vector store (rebuilt or "
+                "dropped by another process?): restart this process"
+            ) from exc
 
     def drop(self) -> None:
         with contextlib.suppress(Exception):
