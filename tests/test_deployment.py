@@ -18,6 +18,8 @@ from conftest import CORPUS, ROOT
 from pdfgen import pdf_bytes
 
 from sstc_assistant import launch
+from sstc_assistant.assistant import Assistant
+from sstc_assistant.ingest import ingest
 
 pytestmark = pytest.mark.slow
 
@@ -153,3 +155,14 @@ def test_two_api_processes_share_one_chroma_server(tmp_path: Path) -> None:
     for child in (one, two):
         log = child.log_text()
         assert "Traceback" not in log and not re.search(r"\b500\b", log), log
+
+
+def test_a_down_llm_server_degrades_to_quotation(make_settings) -> None:
+    """SSTC_GENERATOR=openai with nothing listening: answers still come, quoted and cited."""
+    settings = make_settings(
+        embedder="minilm", generator="openai", openai_base_url=f"http://127.0.0.1:{launch.free_port()}/v1"
+    )
+    assert ingest(settings).ingested_any
+    answer = Assistant(settings).ask("In what year did UNOSSC initiate the Cities Project?")
+    assert answer.generator == "openai+extractive-fallback"
+    assert answer.answerable and "2017" in answer.answer and answer.citations

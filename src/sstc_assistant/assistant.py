@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 import time
@@ -29,6 +30,8 @@ from .ingest import Ingestor
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
 from .types import Answer, IndexedDocument, SearchHit
+
+log = logging.getLogger("sstc")
 
 # how long an upload or delete waits for another process's ingest before answering 503
 WRITE_WAIT_SECONDS = 300.0
@@ -132,7 +135,12 @@ class Assistant:
         evidence = self.extractive.draft(question, hits) if hits else Draft([])
         draft, used = evidence, generator.name
         if evidence.claims and evidence.evidence >= evidence.threshold and generator is not self.extractive:
-            draft = generator.draft(query, hits)  # the model sees the resolved question
+            try:
+                draft = generator.draft(query, hits)  # the model sees the resolved question
+            except Exception as exc:  # a down or failing LLM server: quote rather than fail
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                log.warning("generator %s failed (%s): answering by quotation", generator.name, reason)
+                draft = Draft([])
             draft.evidence = evidence.evidence
             if not draft.claims:  # nothing the model wrote survived verification: quote instead
                 draft = Draft(evidence.claims, draft.unsupported, evidence.evidence, evidence.threshold)
