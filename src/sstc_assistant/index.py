@@ -57,7 +57,7 @@ class StoreLockedError(StoreError):
     pass
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -119,7 +119,7 @@ class ChromaStore:
         except Exception as exc:  # a corrupt chroma.sqlite3 raises chromadb's InternalError
             where = settings.chroma_url or path
             raise StoreError(
-                f"the vector store at {where} is unreadable ({_first_line(exc)}): "
+                f"the vector store at {where} is unreadable ({first_line(exc)}): "
                 f"run `sstc ingest --rebuild --index {settings.index}`"
             ) from exc
 
@@ -187,7 +187,7 @@ class ChromaStore:
             yield
         except httpx.TransportError as exc:
             raise StoreError(
-                f"cannot reach the Chroma server at {self.url} ({_first_line(exc)}): "
+                f"cannot reach the Chroma server at {self.url} ({first_line(exc)}): "
                 "start it (`chroma run`) or fix SSTC_CHROMA_URL"
             ) from exc
         except NotFoundError as exc:
@@ -296,7 +296,7 @@ class Index:
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise StoreError(
-                f"the catalog {self.catalog_path} is unreadable ({_first_line(exc)}): "
+                f"the catalog {self.catalog_path} is unreadable ({first_line(exc)}): "
                 f"run `sstc ingest --rebuild --index {settings.index}`"
             ) from exc
         stat = self.catalog_path.stat()
