@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import logging
 import re
 import threading
 import time
@@ -24,6 +25,7 @@ from .retrieval import Filters
 from .types import Answer, IndexedDocument, SearchHit
 
 MAX_QUESTION_CHARS = 2000
+log = logging.getLogger("sstc")
 
 
 LIMITED_PATHS = frozenset(
@@ -193,7 +195,10 @@ def create_app(assistant: Assistant) -> FastAPI:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # uvicorn logs nothing once a handler has answered: without this the log the message
+        # points to would be empty
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return JSONResponse(
             {"message": f"internal error ({type(exc).__name__}); see the server log"}, status_code=500
         )
