@@ -19,7 +19,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,9 @@ import time
 from pathlib import Path
 
 import httpx
+
+from sstc_assistant import launch
+from sstc_assistant.launch import Child
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [
@@ -45,10 +47,7 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, math.ceil(p * len(s)) - 1))]
 
 
-def start_server(work: Path, index: str | None) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def start_server(work: Path, index: str | None) -> Child:
     corpus = work / "corpus"
     corpus.mkdir()
     for f in (ROOT / "corpus").iterdir():
@@ -71,23 +70,13 @@ def start_server(work: Path, index: str | None) -> tuple[subprocess.Popen, str]:
         SSTC_RATE_LIMIT_PER_MINUTE="0",
         SSTC_FEEDBACK_PATH=str(work / "feedback.jsonl"),
     )
-    cli = [sys.executable, "-m", "sstc_assistant.cli"]
     if not index:
+        cli = [sys.executable, "-m", "sstc_assistant.cli"]
         subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True)
-    log = (work / "server.log").open("w")
-    proc = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("server did not start: " + (work / "server.log").read_text()[-2000:])
+    try:
+        return launch.serve(env, work / "server.log")
+    except launch.LaunchError as exc:
+        raise SystemExit(f"server did not start: {exc}") from None
 
 
 def upload_during(url: str, stop: threading.Event, results: dict[str, int]) -> None:
@@ -170,7 +159,8 @@ def main() -> int:
     if args.url and not args.url.startswith(("http://127.", "http://localhost", "http://[::1]")):
         raise SystemExit("load tests target loopback addresses only")
     with tempfile.TemporaryDirectory(prefix="sstc-load-") as tmp:
-        proc, url = (None, args.url) if args.url else start_server(Path(tmp), args.index)
+        server = None if args.url else start_server(Path(tmp), args.index)
+        url = args.url or server.url
         rows, failed = [], False
         try:
             print(
@@ -198,10 +188,9 @@ def main() -> int:
                     flush=True,
                 )
         finally:
-            if proc:
-                proc.terminate()
-                proc.wait(timeout=30)
-                log = (Path(tmp) / "server.log").read_text(errors="replace")
+            if server:
+                server.stop()
+                log = server.log_text()
                 if "Traceback" in log or " 500 " in log:
                     failed = True
                     print("server log shows errors:\n" + log[-3000:])

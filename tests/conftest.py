@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import httpx
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,10 +62,9 @@ def corpus_assistant(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def served_ui(tmp_path_factory):
     """A real `sstc serve` (API + UI) on a free loopback port, over the real corpus."""
+    from sstc_assistant.launch import LaunchError, serve
+
     tmp = tmp_path_factory.mktemp("ui")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = dict(
         os.environ,
         SSTC_HOME=str(ROOT),
@@ -79,21 +75,9 @@ def served_ui(tmp_path_factory):
     )
     cli = [sys.executable, "-m", "sstc_assistant.cli"]
     subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True)
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("server did not start: " + (tmp / "server.log").read_text()[-2000:])
-    yield SimpleNamespace(url=url, feedback=tmp / "feedback.jsonl", log=tmp / "server.log")
-    proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        server = serve(env, tmp / "server.log", timeout=120)
+    except LaunchError as exc:
+        pytest.fail(f"server did not start: {exc}")
+    yield SimpleNamespace(url=server.url, feedback=tmp / "feedback.jsonl", log=server.log)
+    server.stop()

@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import html
 import json
+import logging
 import re
 import threading
 import time
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -25,11 +26,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .assistant import MAX_QUESTION_CHARS, Assistant, clean_question
 from .eligibility import Briefing, Profile, briefing
+from .index import StoreError
 from .retrieval import Filters
 from .types import Answer, IndexedDocument, SearchHit
 
 # documented, not enforced by the pattern: `clean_question` refuses blank text with a clearer message
 NOT_BLANK = {"pattern": r"[^\s\x00-\x1f\x7f-\x9f]"}
+log = logging.getLogger("sstc")
 
 MAX_PAGES = 100_000  # page numbers beyond any document, and within what the index can look up
 DocId = Annotated[str, PathParam(max_length=300)]
@@ -112,10 +115,17 @@ class FeedbackRequest(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok", "degraded"]
+    """`damaged` (HTTP 503): rebuild the index; `degraded`: answers are right, tidy up soon."""
+
+    status: Literal["ok", "degraded", "damaged"]
     index: str
     documents: int
     chunks: int
+    passages: int
+    vectors: int | None
+    generation: int
+    writing: bool
+    deep: bool
     embedder: str
     generator: str
     problems: list[str] = Field(default_factory=list)
@@ -301,8 +311,18 @@ def create_app(assistant: Assistant) -> FastAPI:
             {"message": str(exc).splitlines()[0] if str(exc) else "invalid request"}, status_code=400
         )
 
+    @app.exception_handler(StoreError)
+    async def _store(_: Request, exc: StoreError) -> JSONResponse:
+        """The index is busy or unreachable (another writer, a lost Chroma server): retry later."""
+        return JSONResponse(
+            {"message": str(exc).splitlines()[0]}, status_code=503, headers={"Retry-After": "5"}
+        )
+
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # uvicorn logs nothing once a handler has answered: without this the log the message
+        # points to would be empty
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return JSONResponse(
             {"message": f"internal error ({type(exc).__name__}); see the server log"}, status_code=500
         )
@@ -313,26 +333,17 @@ def create_app(assistant: Assistant) -> FastAPI:
             raise HTTPException(*refused)
 
     @app.get("/api/health", response_model=Health)
-    def health() -> Health:
-        problems: list[str] = []
-        try:
-            stats = assistant.index.stats()
-            missing = assistant.index.missing_vectors()
-            if missing:
-                problems.append(
-                    f"{len(missing)} passages missing from the vector store: run `sstc ingest --rebuild`"
-                )
-        except Exception as exc:  # the health check reports, it does not fail
-            stats = {"documents": 0, "chunks": 0}
-            problems.append(str(exc).splitlines()[0])
+    def health(response: Response, deep: bool = False) -> Health:
+        """Cheap enough for a load balancer to poll (counts and a sample); `?deep=true` compares
+        every passage. 503 when the index is damaged, so a balancer stops sending traffic here."""
+        report = assistant.health(deep=deep)
+        if report.status == "damaged":
+            response.status_code = 503
         return Health(
-            status="degraded" if problems else "ok",
+            **report.model_dump(),
             index=assistant.settings.index,
-            documents=stats["documents"],
-            chunks=stats["chunks"],
             embedder=assistant.settings.embedder,
             generator=assistant.settings.generator,
-            problems=problems,
         )
 
     @app.post("/api/ask", response_model=Answer, responses=ASKING)

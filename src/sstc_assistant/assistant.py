@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -25,6 +26,7 @@ from .answering import (
 )
 from .documents import SUPPORTED_SUFFIXES, DocumentError, doc_id_for, read_document
 from .embeddings import Embedder, get_embedder
+from .health import IndexHealth, check_index
 from .index import Index, StoreError
 from .ingest import Ingestor
 from .retrieval import Filters, Retriever
@@ -33,6 +35,10 @@ from .types import Answer, IndexedDocument, SearchHit
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+log = logging.getLogger("sstc")
+
+# how long an upload or delete waits for another process's ingest before answering 503
+WRITE_WAIT_SECONDS = 300.0
 
 
 class Assistant:
@@ -153,7 +159,12 @@ class Assistant:
         evidence = self.extractive.draft(question, hits) if hits else Draft([])
         draft, used = evidence, generator.name
         if evidence.claims and evidence.evidence >= evidence.threshold and generator is not self.extractive:
-            draft = generator.draft(query, hits)  # the model sees the resolved question
+            try:
+                draft = generator.draft(query, hits)  # the model sees the resolved question
+            except Exception as exc:  # a down or failing LLM server: quote rather than fail
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                log.warning("generator %s failed (%s): answering by quotation", generator.name, reason)
+                draft = Draft([])
             draft.evidence = evidence.evidence
             if not draft.claims:  # nothing the model wrote survived verification: quote instead
                 draft = Draft(evidence.claims, draft.unsupported, evidence.evidence, evidence.threshold)
@@ -203,15 +214,20 @@ class Assistant:
                     fh.write(chunk)
             # parse before anything moves in: a bad file is refused with the reader's reason
             read_document(tmp, max_bytes=limit, max_pages=self.settings.max_pdf_pages)
-            with self._write_lock:
-                self._refuse_taken(target)  # another upload of the same name may have won the race
+            with self._write_lock, self.index.writer(wait=WRITE_WAIT_SECONDS):
+                self._refuse_taken(target)  # another upload (or process) may have won the race
+                # the catalog learns of the upload before its file lands: a crash from here on
+                # leaves a pending document that the next start finishes (see `recover`)
+                doc_id = doc_id_for(target)
+                self.index.begin_upload(doc_id, target)
                 tmp.rename(target)
                 try:
                     report = Ingestor(self.settings, self.embedder).run(
                         [target], prune=False, index=self.index
                     )
-                except BaseException:
+                except Exception:  # an error, not a crash: leave neither the file nor the record
                     target.unlink(missing_ok=True)
+                    self.index.remove_document(doc_id)
                     raise
         except DocumentError as exc:
             raise ValueError(f"{name}: {exc.reason}") from exc
@@ -237,7 +253,7 @@ class Assistant:
 
     def remove_document(self, doc_id: str) -> None:
         """Forget a document; its file moves to `.deleted/` in its folder, so nothing is lost."""
-        with self._write_lock, self.index.writer():
+        with self._write_lock, self.index.writer(wait=WRITE_WAIT_SECONDS):
             row = self.index.document_rows().get(doc_id)
             if row is None:
                 raise ValueError(f"no document '{doc_id}'")
@@ -252,6 +268,38 @@ class Assistant:
 
     def documents(self) -> list[IndexedDocument]:
         return self.index.documents()
+
+    def health(self, *, deep: bool = False) -> IndexHealth:
+        try:
+            return check_index(self.index, deep=deep)
+        except StoreError as exc:  # the index could not even be opened
+            health = IndexHealth()
+            health.add("damaged", str(exc).splitlines()[0])
+            return health
+
+    def recover(self) -> list[str]:
+        """At start: finish what a killed process left (pending uploads, orphan vectors, a stale
+        BM25 copy) so the index is whole again; refuse to serve a damaged one.
+
+        Returns what was done, one line each; raises StoreError when only a rebuild can help."""
+        before = self.health()
+        if before.status == "damaged":
+            raise StoreError(f"index '{self.settings.index}' is damaged: {before.problems[0]}")
+        if before.status == "ok" or before.writing:
+            return []
+        with self._write_lock, self.index.writer(wait=WRITE_WAIT_SECONDS):
+            unfinished = {r["doc_id"]: Path(r["path"]) for r in self.index.pending()}
+            report = Ingestor(self.settings, self.embedder).run(
+                [p for p in unfinished.values() if p.is_file()], prune=False, index=self.index
+            )
+        done = [f"{f.doc_id}: {f.status}{f' ({f.reason})' if f.reason else ''}" for f in report.files]
+        dropped = sorted(d for d, p in unfinished.items() if not p.is_file())
+        notes = [f"finished interrupted ingest of {', '.join(done)}"] if done else []
+        notes += (
+            [f"forgot interrupted upload(s) whose file never landed: {', '.join(dropped)}"] if dropped else []
+        )
+        notes += [f"removed {report.removed_vectors} orphan vectors"] if report.removed_vectors else []
+        return notes or [f"repaired: {'; '.join(before.problems)}"]
 
 
 _RESERVED_NAMES = {

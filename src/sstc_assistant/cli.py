@@ -97,6 +97,32 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Exit 0 when the index is whole, 1 when degraded, 2 when damaged (fix: `--rebuild`)."""
+    from .health import IndexHealth, check_index
+    from .index import Index, StoreError
+
+    settings = _settings(args)
+    try:
+        health = check_index(Index(settings), deep=args.deep)
+    except StoreError as exc:  # so unreadable it would not open: still a verdict, not a crash
+        health = IndexHealth(deep=args.deep)
+        health.add("damaged", str(exc).splitlines()[0])
+    if args.json:
+        out.print_json(health.model_dump_json())
+    else:
+        colour = {"ok": "green", "degraded": "yellow", "damaged": "red"}[health.status]
+        vectors = "?" if health.vectors is None else health.vectors
+        out.print(
+            f"index '{settings.index}': [{colour}]{health.status}[/] — {health.documents} documents, "
+            f"{health.chunks} chunks, {health.passages} passages, {vectors} vectors"
+            f"{' (an ingest is running)' if health.writing else ''}{' (deep check)' if args.deep else ''}"
+        )
+        for problem in health.problems:
+            out.print(f"  - {problem}")
+    return {"ok": 0, "degraded": 1, "damaged": 2}[health.status]
+
+
 def _filters(args: argparse.Namespace):
     from .retrieval import Filters
 
@@ -272,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add("docs", cmd_docs, "list indexed documents")
+    p.add_argument("--json", action="store_true")
+
+    p = add("check", cmd_check, "is the index whole? (missing or orphan vectors, stale BM25, damage)")
+    p.add_argument("--deep", action="store_true", help="compare every passage, not a sample (slower)")
     p.add_argument("--json", action="store_true")
 
     p = add("search", cmd_search, "show the passages that best match a query")

@@ -15,11 +15,13 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
+import httpx
 import numpy as np
 
 from .settings import Settings
@@ -55,6 +57,11 @@ class StoreLockedError(StoreError):
     pass
 
 
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class VectorStore(Protocol):
     """What the index needs of a vector database (Chroma embedded, Chroma server, ...)."""
 
@@ -79,6 +86,7 @@ class ChromaStore:
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self.url = settings.chroma_url
         if settings.chroma_url:
             url = urlparse(settings.chroma_url)
             if not url.hostname:
@@ -93,68 +101,100 @@ class ChromaStore:
                 raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url} ({exc})") from exc
         else:
             path.mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-        self.collection = self.client.get_or_create_collection(
-            name=collection,
-            embedding_function=None,
-            configuration={
-                "hnsw": {
-                    "space": "cosine",
-                    "ef_search": settings.hnsw_ef_search,
-                    "ef_construction": settings.hnsw_ef_construction,
-                    "max_neighbors": settings.hnsw_max_neighbors,
-                }
-            },
-        )
+        try:
+            if not settings.chroma_url:
+                self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+            self.collection = self.client.get_or_create_collection(
+                name=collection,
+                embedding_function=None,
+                configuration={
+                    "hnsw": {
+                        "space": "cosine",
+                        "ef_search": settings.hnsw_ef_search,
+                        "ef_construction": settings.hnsw_ef_construction,
+                        "max_neighbors": settings.hnsw_max_neighbors,
+                    }
+                },
+            )
+        except Exception as exc:  # a corrupt chroma.sqlite3 raises chromadb's InternalError
+            where = settings.chroma_url or path
+            raise StoreError(
+                f"the vector store at {where} is unreadable ({first_line(exc)}): "
+                f"run `sstc ingest --rebuild --index {settings.index}`"
+            ) from exc
 
     def upsert(self, ids: Sequence[str], embeddings: np.ndarray, texts: Sequence[str]) -> None:
-        step = 1000
-        for i in range(0, len(ids), step):
-            self.collection.upsert(
-                ids=list(ids[i : i + step]),
-                embeddings=embeddings[i : i + step].tolist(),
-                documents=list(texts[i : i + step]),
-            )
+        with self._served():
+            step = 1000
+            for i in range(0, len(ids), step):
+                self.collection.upsert(
+                    ids=list(ids[i : i + step]),
+                    embeddings=embeddings[i : i + step].tolist(),
+                    documents=list(texts[i : i + step]),
+                )
 
     def delete(self, ids: Sequence[str]) -> None:
-        for i in range(0, len(ids), 1000):
-            self.collection.delete(ids=list(ids[i : i + 1000]))
+        with self._served():
+            for i in range(0, len(ids), 1000):
+                self.collection.delete(ids=list(ids[i : i + 1000]))
 
     def query(self, embeddings: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
-        n = self.count()
-        if n == 0 or len(embeddings) == 0:
-            return [[] for _ in range(len(embeddings))]
-        res = self.collection.query(
-            query_embeddings=np.asarray(embeddings).tolist(),
-            n_results=min(k, n),
-            include=["distances"],
-        )
-        return [
-            [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
-            for ids, dists in zip(res["ids"], res["distances"], strict=True)
-        ]
+        with self._served():
+            n = self.count()
+            if n == 0 or len(embeddings) == 0:
+                return [[] for _ in range(len(embeddings))]
+            res = self.collection.query(
+                query_embeddings=np.asarray(embeddings).tolist(),
+                n_results=min(k, n),
+                include=["distances"],
+            )
+            return [
+                [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
+                for ids, dists in zip(res["ids"], res["distances"], strict=True)
+            ]
 
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 1000):
-            res = self.collection.get(ids=ids[i : i + 1000], include=["embeddings"])
-            for vid, emb in zip(res["ids"], res["embeddings"], strict=True):
-                out[vid] = np.asarray(emb, dtype=np.float32)
-        return out
+        with self._served():
+            out: dict[str, np.ndarray] = {}
+            ids = list(ids)
+            for i in range(0, len(ids), 1000):
+                res = self.collection.get(ids=ids[i : i + 1000], include=["embeddings"])
+                for vid, emb in zip(res["ids"], res["embeddings"], strict=True):
+                    out[vid] = np.asarray(emb, dtype=np.float32)
+            return out
 
     def ids(self) -> set[str]:
-        out: set[str] = set()
-        offset, step = 0, 5000
-        while True:
-            batch = self.collection.get(include=[], limit=step, offset=offset)["ids"]
-            out.update(batch)
-            if len(batch) < step:
-                return out
-            offset += step
+        with self._served():
+            out: set[str] = set()
+            offset, step = 0, 5000
+            while True:
+                batch = self.collection.get(include=[], limit=step, offset=offset)["ids"]
+                out.update(batch)
+                if len(batch) < step:
+                    return out
+                offset += step
 
     def count(self) -> int:
-        return self.collection.count()
+        with self._served():
+            return self.collection.count()
+
+    @contextlib.contextmanager
+    def _served(self) -> Iterator[None]:
+        """A lost Chroma server or collection is a StoreError (a one-line message, HTTP 503)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {self.url} ({first_line(exc)}): "
+                "start it (`chroma run`) or fix SSTC_CHROMA_URL"
+            ) from exc
+        except NotFoundError as exc:
+            raise StoreError(
+                f"the collection {self.collection.name} is gone from the vector store (rebuilt or "
+                "dropped by another process?): restart this process"
+            ) from exc
 
     def drop(self) -> None:
         with contextlib.suppress(Exception):
@@ -196,8 +236,19 @@ class LexicalIndex:
         (tmp / "ids.json").write_text(
             json.dumps({"generation": self.generation, "ids": self.ids}), encoding="utf-8"
         )
+        (tmp / "meta.json").write_text(
+            json.dumps({"generation": self.generation, "passages": len(self.ids)}), encoding="utf-8"
+        )
         shutil.rmtree(self.path, ignore_errors=True)
         tmp.rename(self.path)
+
+    def saved_state(self) -> tuple[int, int] | None:
+        """(generation, passages) of the copy on disk, from a tiny file, so health checks stay cheap."""
+        try:
+            data = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
+            return int(data["generation"]), int(data["passages"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def load(self) -> bool:
         import bm25s
@@ -207,7 +258,8 @@ class LexicalIndex:
             self.ids, self.generation = data["ids"], int(data["generation"])
             self.retriever = bm25s.BM25.load(str(self.path / "bm25")) if self.ids else None
             return True
-        except (OSError, ValueError, KeyError):
+        except Exception:  # any damage to the files: the caller rebuilds from the catalog
+            self.ids, self.generation, self.retriever = [], -1, None
             return False
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
@@ -234,13 +286,25 @@ class Index:
                 f"`sstc ingest --index {settings.index}`"
             )
         self.path.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path / "catalog.sqlite", check_same_thread=False, timeout=30)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.catalog_path = self.path / "catalog.sqlite"
+        try:
+            # WAL and a busy timeout: several processes of one host may read while one writes
+            self.db = sqlite3.connect(self.catalog_path, check_same_thread=False, timeout=30)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"the catalog {self.catalog_path} is unreadable ({first_line(exc)}): "
+                f"run `sstc ingest --rebuild --index {settings.index}`"
+            ) from exc
+        stat = self.catalog_path.stat()
+        self.catalog_identity = (stat.st_dev, stat.st_ino)
         self._lexical_lock = threading.Lock()  # one BM25 build at a time; searches never take it
-        self._write_lock_file = None
+        self._writer_mutex = threading.RLock()
+        self._writer_depth = 0
+        self._writer_file = None
         self.vectors: VectorStore = ChromaStore(settings, self.path / "chroma", collection_name(self))
         self.lexical = LexicalIndex(self.path / "bm25")
 
@@ -279,28 +343,72 @@ class Index:
 
     # --- writer lock ---------------------------------------------------------------------------
 
+    @property
+    def lock_path(self) -> Path:
+        return self.path / ".writer.lock"
+
     @contextlib.contextmanager
-    def writer(self) -> Iterator[None]:
-        """One writing process per index: embedded Chroma is not safe with two."""
-        lock_path = self.path / ".writer.lock"
-        fh = open(lock_path, "a+")  # noqa: SIM115 - held for the duration of the block
+    def writer(self, wait: float = 0.0) -> Iterator[None]:
+        """One writing process per index (embedded Chroma is not safe with two, and the catalog
+        and BM25 files must change together). Re-entrant within a thread; other threads and
+        processes wait up to `wait` seconds. The kernel drops the lock of a killed process."""
+        started = time.monotonic()
+        got = self._writer_mutex.acquire(timeout=wait) if wait > 0 else self._writer_mutex.acquire(False)
+        if not got:
+            raise self._locked()
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
-            raise StoreLockedError(
-                f"another process is writing index '{self.settings.index}' (lock {lock_path}); "
-                "wait for it to finish"
-            ) from None
-        try:
-            fh.seek(0)
-            fh.truncate()
-            fh.write(str(os.getpid()))
-            fh.flush()
-            yield
+            if self._writer_depth == 0:
+                self._writer_file = self._flock(max(0.0, wait - (time.monotonic() - started)))
+            self._writer_depth += 1
+            try:
+                yield
+            finally:
+                self._writer_depth -= 1
+                if self._writer_depth == 0 and self._writer_file is not None:
+                    fcntl.flock(self._writer_file, fcntl.LOCK_UN)
+                    self._writer_file.close()
+                    self._writer_file = None
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-            fh.close()
+            self._writer_mutex.release()
+
+    def _flock(self, wait: float):
+        fh = open(self.lock_path, "a+")  # noqa: SIM115 - held until the outermost block ends
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.close()
+                    raise self._locked() from None
+                time.sleep(0.05)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        return fh
+
+    def _locked(self) -> StoreLockedError:
+        return StoreLockedError(
+            f"another process is writing index '{self.settings.index}' (lock {self.lock_path}); "
+            "wait for it to finish"
+        )
+
+    def writing(self) -> bool:
+        """Whether this or another process holds the writer lock now (never blocks a writer for
+        long: a shared lock is taken and dropped at once)."""
+        if self._writer_depth:
+            return True
+        try:
+            with open(self.lock_path, "a+") as fh:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
 
     # --- documents -----------------------------------------------------------------------------
 
@@ -368,6 +476,20 @@ class Index:
                     catalog_sig,
                 ),
             )
+
+    def begin_upload(self, doc_id: str, path: Path) -> None:
+        """Record an upload before its file lands in the corpus, so a process killed before
+        ingestion starts leaves a pending document that recovery finishes or forgets."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR REPLACE INTO documents (doc_id, path, sha256, meta, pages, chunks, status) "
+                "VALUES (?, ?, '', ?, 0, 0, 'pending')",
+                (doc_id, str(path), DocumentMeta(doc_id=doc_id).model_dump_json()),
+            )
+
+    def pending(self) -> list[sqlite3.Row]:
+        """Documents an ingest has begun and not committed (in progress, or left by a crash)."""
+        return self.db.execute("SELECT * FROM documents WHERE status != 'complete'").fetchall()
 
     def commit_document(
         self,
@@ -486,7 +608,10 @@ class Index:
             if self.lexical.generation == gen:
                 return
             fresh = LexicalIndex(self.lexical.path)
-            if not (fresh.load() and fresh.generation == gen):
+            if fresh.load() and fresh.generation == gen:
+                if save and fresh.saved_state() is None:
+                    fresh.save()  # an index saved before the meta file existed
+            else:
                 rows = self.db.execute("SELECT vector_id, text FROM vectors ORDER BY vector_id").fetchall()
                 fresh.build([r["vector_id"] for r in rows], [r["text"] for r in rows], gen)
                 if save:

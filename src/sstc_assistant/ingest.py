@@ -106,10 +106,12 @@ class Ingestor:
         prune: bool = True,
         progress: Progress | None = None,
         index: Index | None = None,
+        lock_wait: float = 0.0,
     ) -> IngestReport:
-        """Ingest files/folders; with `index`, into that open index (a serving process)."""
+        """Ingest files/folders (None: the corpus; [] none, only recovery); with `index`, into that
+        open index (a serving process), waiting up to `lock_wait` s for another writer."""
         started = time.perf_counter()
-        roots = [Path(p).resolve() for p in (paths or self.settings.default_sources)]
+        roots = [Path(p).resolve() for p in (self.settings.default_sources if paths is None else paths)]
         if rebuild:
             if index is not None:
                 raise ValueError("cannot rebuild an index that is open for serving")
@@ -118,7 +120,7 @@ class Ingestor:
         index = index or Index(self.settings, create=True)
         report = IngestReport(index=self.settings.index, embedder=self.embedder_name)
         try:
-            with index.writer():
+            with index.writer(wait=lock_wait):
                 index.check_embedder(self.embedder_name, claim=True)
                 report.recovered_pending = index.abandon_pending()
                 self._ingest_files(index, roots, report, prune=prune, progress=progress)

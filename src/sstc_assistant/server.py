@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from fastapi import FastAPI
@@ -19,6 +20,8 @@ def build_app(settings: Settings | None = None, assistant: Assistant | None = No
     from .ui import CSS, build_ui
 
     assistant = assistant or Assistant(settings or Settings())
+    for note in assistant.recover():  # a killed predecessor's half-done work, before serving
+        logging.getLogger("sstc").warning("index '%s': %s", assistant.settings.index, note)
     assistant.documents()
     assistant.ask("warm-up: which services does the project offer?")  # load every model now
     app = create_app(assistant)

@@ -136,4 +136,8 @@ class Settings(BaseSettings):
 
     @cached_property
     def default_sources(self) -> list[Path]:
-        return [self.corpus_path, *(self.resolve(p) for p in self.extra_corpus_dirs)]
+        sources = [self.corpus_path, *(self.resolve(p) for p in self.extra_corpus_dirs)]
+        uploads = self.resolve(self.upload_dir) if self.upload_dir is not None else None
+        if uploads is not None and uploads.is_dir() and uploads not in sources:
+            sources.append(uploads)  # so `--rebuild` keeps the documents uploaded through the API
+        return sources

@@ -1,0 +1,187 @@
+"""The health check on real damaged indexes: vectors deleted behind the catalog's back, orphan
+vectors, a truncated Chroma database, a deleted Chroma folder, a stale or broken BM25 copy, a
+garbage catalog, a half-deleted document. Each is reported with its remedy, and the remedy works."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import CORPUS, ROOT
+
+from sstc_assistant.health import check_index
+from sstc_assistant.index import Index
+from sstc_assistant.ingest import ingest
+from sstc_assistant.settings import Settings
+
+SSTC = [sys.executable, "-m", "sstc_assistant.cli"]
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real MiniLM index of corpus/, copied for each test to damage."""
+    base = tmp_path_factory.mktemp("pristine")
+    report = ingest(_settings(base))
+    assert report.ingested_any
+    return base
+
+
+def _settings(base: Path) -> Settings:
+    return Settings(home=ROOT, indexes_dir=base / "indexes", index="h", corpus_dir=CORPUS, embedder="minilm")
+
+
+@pytest.fixture
+def copy(pristine: Path, tmp_path: Path) -> Settings:
+    shutil.copytree(pristine / "indexes", tmp_path / "indexes")
+    return _settings(tmp_path)
+
+
+def _check(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSTC_")}
+    env.update(
+        SSTC_HOME=str(ROOT),
+        SSTC_INDEXES_DIR=str(settings.resolve(settings.indexes_dir)),
+        SSTC_INDEX=settings.index,
+        SSTC_CORPUS_DIR=str(CORPUS),
+        SSTC_EMBEDDER="minilm",
+    )
+    return subprocess.run([*SSTC, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_whole_index_is_ok(copy: Settings) -> None:
+    for deep in (False, True):
+        health = check_index(Index(copy), deep=deep)
+        assert (health.status, health.problems) == ("ok", []), health
+        assert health.documents == 2 and health.passages == health.vectors > 0
+
+
+def test_vectors_deleted_behind_the_catalog(copy: Settings) -> None:
+    index = Index(copy)
+    ids = sorted(r[0] for r in index.db.execute("SELECT vector_id FROM vectors"))
+    index.vectors.delete(ids[:3])
+    health = check_index(index)
+    assert health.status == "damaged"
+    assert health.problems == [
+        "3 passages missing from the vector store: run `sstc ingest --rebuild --index h`"
+    ]
+    run = _check(copy, "check")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "damaged" in run.stdout and "3 passages missing" in run.stdout and "Traceback" not in run.stderr
+    rebuilt = _check(copy, "ingest", "--rebuild", "--quiet")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert _check(copy, "check", "--deep").returncode == 0
+
+
+def test_one_vector_swapped_is_found_by_the_deep_check(copy: Settings) -> None:
+    """Same count, one id different: the sample may miss it, the deep check does not."""
+    index = Index(copy)
+    victim = index.db.execute("SELECT vector_id FROM vectors LIMIT 1").fetchone()[0]
+    emb = index.vectors.get_embeddings([victim])[victim]
+    index.vectors.delete([victim])
+    index.vectors.upsert(["stranger"], emb[None, :], ["a passage nobody indexed"])
+    deep = check_index(index, deep=True)
+    assert deep.status == "damaged"
+    assert "1 passages missing from the vector store" in deep.problems[0]
+    assert any("1 vectors not in the catalog" in p for p in deep.problems)
+
+
+def test_orphan_vectors_are_degraded_and_ingest_tidies_them(copy: Settings) -> None:
+    index = Index(copy)
+    vec = np.ones((2, 384), dtype=np.float32) / np.sqrt(384)
+    index.vectors.upsert(["orphan-1", "orphan-2"], vec, ["left by a killed run", "another"])
+    health = check_index(index)
+    assert health.status == "degraded"
+    assert health.problems == [
+        "2 vectors not in the catalog (orphans of an interrupted ingest): "
+        "run `sstc ingest --index h` or restart the server"
+    ]
+    index.close()
+    report = ingest(copy)
+    assert report.removed_vectors == 2
+    assert check_index(Index(copy), deep=True).status == "ok"
+
+
+def test_truncated_chroma_database(copy: Settings) -> None:
+    db = copy.index_path / "chroma" / "chroma.sqlite3"
+    db.write_bytes(db.read_bytes()[:8192])
+    run = _check(copy, "check")
+    assert run.returncode == 2
+    assert "vector store" in run.stdout and "unreadable" in run.stdout and "--rebuild" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+    # the server refuses to start on it, in one line, rather than serve wrong answers
+    serve = _check(copy, "serve", "--port", "9")
+    assert serve.returncode == 2
+    assert serve.stderr.strip().splitlines()[-1].startswith("error: index 'h' is damaged: the vector store")
+    assert "Traceback" not in serve.stderr
+    assert _check(copy, "ingest", "--rebuild", "--quiet").returncode == 0
+    assert _check(copy, "check", "--deep").returncode == 0
+
+
+def test_deleted_chroma_folder(copy: Settings) -> None:
+    index = Index(copy)
+    shutil.rmtree(copy.index_path / "chroma")
+    health = check_index(index)
+    assert health.status == "damaged"
+    assert "vector store folder" in health.problems[0] and "is gone" in health.problems[0]
+    index.close()
+    # a fresh process (Chroma caches its client per folder within one) recreates an empty store
+    run = _check(copy, "check")
+    assert run.returncode == 2 and "passages missing from the vector store" in run.stdout, run.stdout
+    assert _check(copy, "ingest", "--rebuild", "--quiet").returncode == 0
+    assert _check(copy, "check", "--deep").returncode == 0
+
+
+def test_stale_or_broken_bm25(copy: Settings) -> None:
+    bm25 = copy.index_path / "bm25"
+    (bm25 / "meta.json").write_text('{"generation": 0, "passages": 1}', encoding="utf-8")
+    health = check_index(Index(copy))
+    assert health.status == "degraded"
+    assert health.problems[0].startswith("the keyword (BM25) index is out of date (generation 0, catalog ")
+    for f in (bm25 / "bm25").iterdir():
+        f.write_bytes(b"\x00garbage")
+    (bm25 / "meta.json").unlink()
+    deep = check_index(Index(copy), deep=True)
+    assert deep.status == "degraded"
+    assert "missing or unreadable" in deep.problems[0]
+    run = _check(copy, "check")
+    assert run.returncode == 1 and "degraded" in run.stdout
+    assert _check(copy, "ingest", "--quiet").returncode == 0
+    assert check_index(Index(copy), deep=True).status == "ok"
+
+
+def test_garbage_catalog(copy: Settings) -> None:
+    catalog = copy.index_path / "catalog.sqlite"
+    for extra in ("-wal", "-shm"):
+        Path(str(catalog) + extra).unlink(missing_ok=True)
+    catalog.write_bytes(b"this is not a database" * 100)
+    run = _check(copy, "check")
+    assert run.returncode == 2
+    assert "catalog" in run.stdout and "unreadable" in run.stdout and "--rebuild" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+    assert _check(copy, "ingest", "--rebuild", "--quiet").returncode == 0
+    assert _check(copy, "check", "--deep").returncode == 0
+
+
+def test_catalog_deleted_under_a_running_process(copy: Settings) -> None:
+    index = Index(copy)
+    (copy.index_path / "catalog.sqlite").unlink()
+    health = check_index(index)
+    assert health.status == "damaged" and "was deleted" in health.problems[0]
+
+
+def test_half_deleted_document_is_found_by_the_deep_check(copy: Settings) -> None:
+    index = Index(copy)
+    with index.db:
+        index.db.execute(
+            "DELETE FROM chunks WHERE rowid = (SELECT MIN(rowid) FROM chunks WHERE doc_id = "
+            "'cities-project-overview')"
+        )
+    assert check_index(index).status == "ok"  # the cheap check cannot see it
+    deep = check_index(index, deep=True)
+    assert deep.status == "damaged"
+    assert deep.problems[0].startswith("1 document(s) lack chunks or pages (cities-project-overview)")
