@@ -621,17 +621,16 @@ class Index:
     def lexical_for_search(self) -> LexicalIndex:
         """The BM25 index a query should use now.
 
-        Rebuilding takes seconds on a large index; while a newer one is built in the background,
-        queries keep using the previous one (at most one upload behind) instead of all waiting."""
+        A stale one is brought up to date first (an upload is answerable at once, through any
+        process), except while another thread is already rebuilding it: rebuilding takes seconds on
+        a large index, and the queries arriving meanwhile use the previous one rather than queue."""
         lexical = self.lexical
         if lexical.generation == self.generation:
             return lexical
-        if lexical.generation < 0:  # nothing to fall back on yet
-            self.refresh_lexical(save=False)
-            return self.lexical
-        if not self._lexical_lock.locked():
-            threading.Thread(target=self.refresh_lexical, kwargs={"save": False}, daemon=True).start()
-        return lexical
+        if lexical.generation >= 0 and self._lexical_lock.locked():
+            return lexical
+        self.refresh_lexical(save=False)
+        return self.lexical
 
     # --- lookups for retrieval -----------------------------------------------------------------
 
