@@ -139,14 +139,12 @@ class ChromaStore:
                 self.collection.delete(ids=list(ids[i : i + 1000]))
 
     def query(self, embeddings: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        if len(embeddings) == 0:
+            return []
         with self._served():
-            n = self.count()
-            if n == 0 or len(embeddings) == 0:
-                return [[] for _ in range(len(embeddings))]
+            # no count() first: Chroma returns what it has, and counting cost more than the query at 100k
             res = self.collection.query(
-                query_embeddings=np.asarray(embeddings).tolist(),
-                n_results=min(k, n),
-                include=["distances"],
+                query_embeddings=np.asarray(embeddings).tolist(), n_results=k, include=["distances"]
             )
             return [
                 [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
