@@ -47,3 +47,33 @@ def test_queries_use_the_previous_bm25_while_another_thread_rebuilds_it(make_set
     while index.lexical.generation != index.generation and time.monotonic() < deadline:
         assistant.search("pilot project proposals", mode="bm25")  # nobody rebuilds now: this query does
     assert index.lexical.generation == index.generation
+
+
+def test_uploads_are_ingested_on_a_low_priority_thread(make_settings, minilm, tmp_path: Path) -> None:
+    import io
+    import os
+
+    settings = make_settings(embedder="minilm", upload_dir=tmp_path / "uploads", ingest_nice=7)
+    Ingestor(settings, minilm).run()
+    assistant = Assistant(settings, embedder=minilm)
+    seen: list[tuple[str, int]] = []
+    inner = assistant._ingest_upload
+
+    def spy(*args):
+        seen.append(
+            (threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        )
+        return inner(*args)
+
+    assistant._ingest_upload = spy
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    body = b"The rooftop garden pilot of the twin cities was approved in 2031 by both councils."
+    outcome = assistant.add_upload("garden-pilot.txt", io.BytesIO(body))
+    assert outcome["status"] == "added"
+    assert seen and seen[0][0].startswith("sstc-ingest")
+    assert seen[0][1] == max(7, caller)  # (unprivileged, nice only goes up)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller  # the caller is untouched
+    answer = assistant.ask("In what year was the rooftop garden pilot approved?")
+    assert "2031" in answer.answer
+    assistant.remove_document("garden-pilot")
+    assert "garden-pilot" not in {d.doc_id for d in assistant.documents()}

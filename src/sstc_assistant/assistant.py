@@ -6,14 +6,16 @@ import contextlib
 import logging
 import os
 import re
+import sqlite3
 import threading
 import time
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from .answering import (
     Draft,
@@ -28,7 +30,7 @@ from .documents import SUPPORTED_SUFFIXES, DocumentError, doc_id_for, read_docum
 from .embeddings import Embedder, get_embedder
 from .health import IndexHealth, check_index
 from .index import Index, StoreError
-from .ingest import Ingestor
+from .ingest import Ingestor, IngestReport
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
 from .types import Answer, IndexedDocument, SearchHit
@@ -36,6 +38,7 @@ from .types import Answer, IndexedDocument, SearchHit
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 log = logging.getLogger("sstc")
+T = TypeVar("T")
 
 # how long an upload or delete waits for another process's ingest before answering 503
 WRITE_WAIT_SECONDS = 300.0
@@ -49,6 +52,7 @@ class Assistant:
         self._embedder = embedder
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._ingest_pool: ThreadPoolExecutor | None = None
         # more answers at once than cores only makes every one slower (the models' thread pools
         # fight over the CPU); the rest wait their turn in order
         slots = self.settings.answer_concurrency or max(1, os.cpu_count() or 1)
@@ -212,23 +216,7 @@ class Assistant:
                             f"{name}: file is over the {self.settings.max_file_mb:g} MB limit (SSTC_MAX_FILE_MB)"
                         )
                     fh.write(chunk)
-            # parse before anything moves in: a bad file is refused with the reader's reason
-            read_document(tmp, max_bytes=limit, max_pages=self.settings.max_pdf_pages)
-            with self._write_lock, self.index.writer(wait=WRITE_WAIT_SECONDS):
-                self._refuse_taken(target)  # another upload (or process) may have won the race
-                # the catalog learns of the upload before its file lands: a crash from here on
-                # leaves a pending document that the next start finishes (see `recover`)
-                doc_id = doc_id_for(target)
-                self.index.begin_upload(doc_id, target)
-                tmp.rename(target)
-                try:
-                    report = Ingestor(self.settings, self.embedder).run(
-                        [target], prune=False, index=self.index
-                    )
-                except Exception:  # an error, not a crash: leave neither the file nor the record
-                    target.unlink(missing_ok=True)
-                    self.index.remove_document(doc_id)
-                    raise
+            report = self._background(self._ingest_upload, tmp, target, limit)
         except DocumentError as exc:
             raise ValueError(f"{name}: {exc.reason}") from exc
         finally:
@@ -238,6 +226,37 @@ class Assistant:
             target.unlink(missing_ok=True)
             raise ValueError(f"{name}: {outcome.reason}")
         return outcome.model_dump()
+
+    def _ingest_upload(self, tmp: Path, target: Path, limit: int) -> IngestReport:
+        # parse before anything moves in: a bad file is refused with the reader's reason
+        read_document(tmp, max_bytes=limit, max_pages=self.settings.max_pdf_pages)
+        with self._write_lock, self.index.writer(wait=WRITE_WAIT_SECONDS):
+            self._refuse_taken(target)  # another upload (or process) may have won the race
+            # the catalog learns of the upload before its file lands: a crash from here on
+            # leaves a pending document that the next start finishes (see `recover`)
+            doc_id = doc_id_for(target)
+            self.index.begin_upload(doc_id, target)
+            tmp.rename(target)
+            try:
+                return Ingestor(self.settings, self.embedder).run([target], prune=False, index=self.index)
+            except Exception:  # an error, not a crash: leave neither the file nor the record
+                target.unlink(missing_ok=True)
+                self.index.remove_document(doc_id)
+                raise
+
+    def _background(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run corpus changes on the one low-priority ingest thread: an upload being parsed and
+        embedded takes the CPU only when the answers being computed leave it free."""
+        with self._lock:
+            if self._ingest_pool is None:
+                self._ingest_pool = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="sstc-ingest", initializer=self._lower_priority
+                )
+        return self._ingest_pool.submit(fn, *args).result()
+
+    def _lower_priority(self) -> None:
+        with contextlib.suppress(AttributeError, OSError):  # not on every platform, nor always allowed
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.settings.ingest_nice)
 
     def _refuse_taken(self, target: Path) -> None:
         """An upload may add a document, never overwrite a file or an indexed document of that id."""
@@ -253,6 +272,14 @@ class Assistant:
 
     def remove_document(self, doc_id: str) -> None:
         """Forget a document; its file moves to `.deleted/` in its folder, so nothing is lost."""
+        row = self._background(self._forget, doc_id)
+        path = Path(row["path"])
+        if path.is_file():
+            trash = path.parent / ".deleted"
+            trash.mkdir(exist_ok=True)
+            path.rename(trash / f"{int(time.time())}-{path.name}")
+
+    def _forget(self, doc_id: str) -> sqlite3.Row:
         with self._write_lock, self.index.writer(wait=WRITE_WAIT_SECONDS):
             row = self.index.document_rows().get(doc_id)
             if row is None:
@@ -260,11 +287,7 @@ class Assistant:
             self.index.remove_document(doc_id)
             self.index.collect_garbage()
             self.index.refresh_lexical(save=True)
-        path = Path(row["path"])
-        if path.is_file():
-            trash = path.parent / ".deleted"
-            trash.mkdir(exist_ok=True)
-            path.rename(trash / f"{int(time.time())}-{path.name}")
+        return row
 
     def documents(self) -> list[IndexedDocument]:
         return self.index.documents()
