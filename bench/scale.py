@@ -90,7 +90,10 @@ def write_variant(index: Index, doc: dict, round_: int, seed: int) -> int:
     row = doc["row"]
     meta = DocumentMeta.model_validate_json(row["meta"])
     suffix = f"~v{round_}" if round_ else ""
-    meta = meta.model_copy(update={"doc_id": meta.doc_id + suffix})
+    # a variant is another document: its own id and symbol (a question naming A/RES/73/291 means one)
+    meta = meta.model_copy(
+        update={"doc_id": meta.doc_id + suffix, "symbol": meta.symbol + suffix if meta.symbol else ""}
+    )
     pages = [
         Page(number=p.number, text=vary(p.text, round_, rng) if round_ else p.text) for p in doc["pages"]
     ]
@@ -148,8 +151,11 @@ def build(base: list[dict], settings: Settings, size: int) -> dict:
 def query(index_dir: Path, index_name: str, n: int) -> dict:
     """Runs in its own process, so memory is this index's alone."""
     from sstc_assistant.assistant import Assistant
+    from sstc_assistant.embeddings import set_model_threads
 
-    assistant = Assistant(Settings(indexes_dir=index_dir, index=index_name))
+    settings = Settings(indexes_dir=index_dir, index=index_name)
+    set_model_threads(settings.serve_threads)  # as a server runs its models
+    assistant = Assistant(settings)
     questions = [q.question for q in load_dataset(ROOT / "eval" / "questions.jsonl")]
     for q in questions[-5:]:  # load models and the index; not timed
         assistant.ask(q)

@@ -8,18 +8,21 @@ import os
 from fastapi import FastAPI
 
 from .assistant import Assistant
+from .embeddings import set_model_threads
 from .settings import Settings
 
 
 def build_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
     """Load the index and models once, then mount the UI on the API app."""
+    settings = assistant.settings if assistant else settings or Settings()
+    set_model_threads(settings.serve_threads)  # before any model loads
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
     from .api import create_app
     from .ui import CSS, build_ui
 
-    assistant = assistant or Assistant(settings or Settings())
+    assistant = assistant or Assistant(settings)
     for note in assistant.recover():  # a killed predecessor's half-done work, before serving
         logging.getLogger("sstc").warning("index '%s': %s", assistant.settings.index, note)
     assistant.documents()

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     ui_concurrency: int = Field(4, ge=1, le=64, description="answers the UI computes at once")
+    serve_threads: int = Field(
+        1, ge=1, le=64, description="threads per model call in a server; answers run side by side instead"
+    )
     ingest_nice: int = Field(
         10, ge=0, le=19, description="OS priority (nice) of a server's ingest thread: answers come first"
     )
