@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, un_docs_or_skip
 
 from sstc_assistant.answering import ABSTAIN_MESSAGE, verify
 from sstc_assistant.assistant import Assistant
 from sstc_assistant.citations import SupportChecker
 from sstc_assistant.dedup import containment, normalized
 from sstc_assistant.ingest import ingest
-from sstc_assistant.retrieval import Filters, named_symbols
+from sstc_assistant.retrieval import Filters, named_symbols, without_names
 from sstc_assistant.settings import Settings
 from sstc_assistant.types import Answer, SearchHit
 
@@ -568,3 +568,60 @@ def test_cached_scoring_gives_the_same_answers(corpus_assistant: Assistant) -> N
     warm = corpus_assistant.ask(question)
     assert corpus_assistant.extractive.vectors.hits > 0
     assert warm.answer == cold.answer and warm.confidence == cold.confidence
+
+
+# --- 10. searching inside a named document -------------------------------------------------------
+
+COMMITTEE_PRESIDENT = "Who was the President of the twenty-second session of the High-level Committee on South-South Cooperation?"
+
+
+@pytest.mark.parametrize(
+    ("question", "inner"),
+    [
+        (COMMITTEE_PRESIDENT, "Who was the President of the ?"),
+        (
+            "What did resolution 80/156 request the President of the General Assembly to do?",
+            "What did request the President of the General Assembly to do?",
+        ),
+        (
+            "What does A/RES/73/291 say about triangular cooperation?",
+            "What does say about triangular cooperation?",
+        ),
+        ("What is BAPA+40?", "What is BAPA+40?"),  # nothing would be left: the whole question
+        ("Which cities joined in 2018?", "Which cities joined in 2018?"),  # names nothing
+    ],
+)
+def test_inside_a_named_document_its_name_is_left_out(question: str, inner: str) -> None:
+    assert without_names(question) == inner
+
+
+def test_twenty_second_session_names_the_committee_report() -> None:
+    assert named_symbols(COMMITTEE_PRESIDENT) == ["A/80/39"]
+    assert named_symbols(
+        "Who was elected Rapporteur of the High-level Committee at its twenty-second session?"
+    ) == ["A/80/39"]
+
+
+@pytest.fixture(scope="module")
+def committee_assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """The 2025 High-level Committee report among two resolutions that speak of the Committee."""
+    un_docs = un_docs_or_skip()
+    folder = tmp_path_factory.mktemp("committee-corpus")
+    for name in ("A_80_39.en.pdf", "A_RES_80_156.en.pdf", "A_RES_79_236.en.pdf"):
+        shutil.copy(un_docs / name, folder / name)
+    settings = Settings(
+        home=ROOT, indexes_dir=tmp_path_factory.mktemp("idx"), index="committee", corpus_dir=folder
+    )
+    assert ingest(settings).ingested_any
+    return Assistant(settings)
+
+
+def test_a_fact_inside_a_long_named_report_is_found_by_what_is_asked(committee_assistant: Assistant) -> None:
+    """Every passage of A/80/39 is about "the twenty-second session of the High-level Committee";
+    the passage that names its President is found by "President", not drowned by the name."""
+    hits = committee_assistant.search(COMMITTEE_PRESIDENT, k=5)
+    assert any(h.doc_id == "A_80_39.en" and "Omar Hilale" in h.text for h in hits), [
+        h.text[:80] for h in hits
+    ]
+    answer = committee_assistant.ask(COMMITTEE_PRESIDENT)
+    assert answer.answerable and "Omar Hilale" in answer.answer
