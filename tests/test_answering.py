@@ -16,7 +16,13 @@ import numpy as np
 import pytest
 from conftest import CORPUS, ROOT, un_docs_or_skip
 
-from sstc_assistant.answering import ABSTAIN_MESSAGE, verify
+from sstc_assistant.answering import (
+    ABSTAIN_MESSAGE,
+    counted_nouns,
+    has_answer_type,
+    is_english,
+    verify,
+)
 from sstc_assistant.assistant import Assistant
 from sstc_assistant.citations import SupportChecker
 from sstc_assistant.dedup import containment, normalized
@@ -625,3 +631,67 @@ def test_a_fact_inside_a_long_named_report_is_found_by_what_is_asked(committee_a
     ]
     answer = committee_assistant.ask(COMMITTEE_PRESIDENT)
     assert answer.answerable and "Omar Hilale" in answer.answer
+
+
+# --- 11. what a count question counts, and questions in other languages --------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "nouns"),
+    [
+        ("How many valid responses did the surveys receive?", {"valid", "respons"}),
+        ("How many Member States voted in favour?", {"member", "stat", "voted"}),
+        ("Of how many independent experts is the Committee composed?", {"independent", "expert"}),
+        ("What share of ODA is triangular cooperation?", set()),
+    ],
+)
+def test_counted_nouns(question: str, nouns: set[str]) -> None:
+    assert counted_nouns(question) == nouns
+
+
+def test_a_count_of_something_else_does_not_answer_how_many() -> None:
+    q = "How many pilot projects has the Cities Project co-financed?"
+    assert not has_answer_type("number", "More than 500,000 people benefit directly from its services.", q)
+    assert has_answer_type("number", "The project co-financed 12 pilot projects in 2024.", q)
+    deleg = "How many delegations delivered remarks?"
+    assert has_answer_type("number", "Representatives of sixty-two delegations delivered remarks.", deleg)
+    assert not has_answer_type("number", "At its 1st meeting, on 27 May 2025, the delegations met.", deleg)
+
+
+def test_count_question_about_something_the_documents_do_not_count_abstains(
+    corpus_assistant: Assistant,
+) -> None:
+    """The Cities Project documents give people and dollars, never a number of co-financed pilots."""
+    answer = corpus_assistant.ask("How many pilot projects has the Cities Project co-financed so far?")
+    assert answer.answerable is False
+    counted = corpus_assistant.ask(
+        "How many online needs surveys did the Cities Project team complete in 2024?"
+    )
+    assert counted.answerable and "six online needs surveys" in counted.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "english"),
+    [
+        (
+            "Combien de réunions le Comité de haut niveau a-t-il tenues lors de sa vingt-deuxième session ?",
+            False,
+        ),
+        ("¿Cuántos miembros tenía el Comité Especial en su período de sesiones de 2025?", False),
+        ("What did the Secretary-General say en route to La Paz?", True),
+        ("Who was Duarte Cunha de Eça Valente?", True),
+    ],
+)
+def test_language_guess(question: str, english: bool) -> None:
+    assert is_english(question) is english
+
+
+def test_questions_in_other_languages_are_judged_by_cross_lingual_similarity(
+    corpus_assistant: Assistant,
+) -> None:
+    """The year question in Spanish is answered from the English documents; a Spanish question the
+    documents know nothing about abstains, though it names a year (2022) the passages also hold."""
+    answer = corpus_assistant.ask("¿En qué año inició la UNOSSC el Cities Project?")
+    assert answer.answerable and "2017" in answer.answer
+    assert_grounded(answer, corpus_assistant)
+    assert corpus_assistant.ask("¿Quién ganó la Copa Mundial de Fútbol de 2022?").answerable is False
