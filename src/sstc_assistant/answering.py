@@ -102,10 +102,45 @@ _DAY_OF_MONTH = re.compile(
 )
 
 
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[A-Za-z][\w-]*\s+){0,2}[A-Za-z][\w-]*)", re.I)
+_COUNT = (
+    r"(?:(?<![/\w.,])\d+(?:[.,]\d+)*(?![/\w])|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-[a-z]+)?|dozens?|hundreds?|thousands?|millions?)\b)"
+)
+
+
+def counted_nouns(question: str) -> set[str]:
+    """What a "how many X" question counts (stemmed words of X, up to the verb or a stopword)."""
+    m = _HOW_MANY.search(question)
+    if not m:
+        return set()
+    out: set[str] = set()
+    for word in m.group(1).lower().split():
+        if word in STOPWORDS:
+            break
+        out.add(stem(word))
+    return out
+
+
+def counts_what_is_asked(sentence: str, nouns: set[str]) -> bool:
+    """A figure followed within a few words by the counted noun ("sixty-two delegations", "157
+    members"): "500,000 people" does not answer "how many pilot projects"."""
+    for m in re.finditer(_COUNT, sentence, re.I):
+        if _YEAR.fullmatch(m.group(0)):
+            continue
+        after = _TOKEN.findall(sentence[m.end() : m.end() + 60].lower())[:4]
+        if any(stem(w.strip("-/")) in nouns for w in after):
+            return True
+    return False
+
+
 def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
     if kind == "year":
         return bool(_YEAR.search(sentence))
     if kind == "number":
+        nouns = counted_nouns(question)
+        if nouns:  # "how many pilot projects (co-financed)" wants a count of pilot projects, not any figure
+            return counts_what_is_asked(_DAY_OF_MONTH.sub(" ", sentence), nouns)
         if _MONEY_QUESTION.search(question) and not _MONEY.search(sentence):
             return False  # "how much funding" wants an amount, not any figure
         asked = set(_FIGURE.findall(question))
@@ -138,17 +173,27 @@ _INSTRUCTION = re.compile(
 
 _ROMANCE_CUES = re.compile(
     r"(¿|¡|\b(quel|quelle|quels|quelles|est-ce|les|des|du|une|qué|cuál|cuáles|cuándo|dónde|cuánto|los|las|del|"
-    r"una|por|para|qual|quais|não)\b)",
+    r"una|por|para|qual|quais|não|le|la|el|de|en|que|qui|est|sur|au|aux|selon|según|con|su|sus|se|combien|"
+    r"comment|pourquoi|où|cuántos|cuántas|quién|quiénes|cómo|tenía|a-t-il|a-t-elle|doit-elle|doit-il)\b)",
     re.I,
 )
 
 
 def is_english(text: str) -> bool:
-    """A cheap guess good enough to pick a scorer: Latin letters and no French/Spanish cues."""
+    """A cheap guess good enough to pick a scorer: Latin letters, and French/Spanish cues (two or
+    more) not outnumbered by English function words."""
     letters = [ch for ch in text if ch.isalpha()]
     if not letters or sum(ch.isascii() for ch in letters) < 0.9 * len(letters):
         return False
-    return len(_ROMANCE_CUES.findall(text)) < 2
+    romance = len(_ROMANCE_CUES.findall(text))
+    # "en route to La Paz" is English: its own function words outnumber the look-alikes
+    return romance < 2 or len(_ENGLISH_CUES.findall(text)) > romance
+
+
+_ENGLISH_CUES = re.compile(
+    r"\b(the|of|and|to|in|what|which|who|whom|how|when|where|did|does|do|is|was|were|for|on|with|by|from|its|that)\b",
+    re.I,
+)
 
 
 def looks_like_instruction(text: str) -> bool:
@@ -289,9 +334,15 @@ class ExtractiveGenerator:
         kind = answer_type(question)
         facts = question_facts(question)
         s = self.settings
+        # a question in another language shares no words with English passages, and its answer-type
+        # cues are English: its evidence is the cross-lingual similarity alone
+        cross = embedder.name == "e5" and not is_english(question)
         for cand, sim in zip(cands, sims, strict=True):
-            overlap = len(terms & content_terms(cand.text)) / len(terms) if terms else 0.0
             passage = hits[cand.hit].text.lower()
+            if cross:
+                cand.score = float(sim) - s.answer_type_penalty * sum(f not in passage for f in facts)
+                continue
+            overlap = len(terms & content_terms(cand.text)) / len(terms) if terms else 0.0
             cand.score = (
                 float(sim)
                 + s.answer_lexical_weight * overlap

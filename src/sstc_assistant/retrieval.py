@@ -67,7 +67,8 @@ NAMED_DOCUMENTS = {
     r"\bBuenos Aires outcome document\b": "A/RES/73/291",
     r"\bsecond High-level United Nations Conference on South-South Cooperation\b": "A/RES/73/291",
     r"\bNairobi outcome document\b": "A/RES/64/222",
-    r"\bHigh-level Committee on South-South Cooperation\b.{0,40}\b(2025|twenty-second)\b": "A/80/39",
+    r"\bHigh-level Committee(?: on South-South Cooperation)?\b.{0,40}\b(2025|twenty-second)\b": "A/80/39",
+    r"\btwenty-second session of the High-level Committee(?: on South-South Cooperation)?\b": "A/80/39",
     r"\bquadrennial comprehensive policy review\b": "A/RES/79/226",
     r"\bQCPR\b": "A/RES/79/226",
 }
@@ -92,6 +93,32 @@ def named_symbols(question: str) -> list[str]:
         if re.search(pattern, question, re.IGNORECASE):
             found.append(symbol)
     return list(dict.fromkeys(found))
+
+
+def without_names(question: str, min_terms: int = 1) -> str:
+    """The question less the words that name a document, for searching inside that document.
+
+    Every passage of a named document is about that document, so its name ("the twenty-second
+    session of the High-level Committee on South-South Cooperation", "resolution 80/156") matches
+    boilerplate and headings there; what tells its passages apart is the rest ("Who was the
+    President ..."). Falls back to the whole question when too little would be left."""
+    spans = [m.span() for m in _SYMBOL.finditer(question)]
+    spans += [m.span() for m in re.finditer(r"\bresolutions?\s+\d{2,3}/\d{1,4}\b", question, re.IGNORECASE)]
+    spans += [m.span() for p in NAMED_DOCUMENTS for m in re.finditer(p, question, re.IGNORECASE)]
+    if not spans:
+        return question
+    keep = [ch if not any(a <= i < b for a, b in spans) else " " for i, ch in enumerate(question)]
+    rest = " ".join("".join(keep).split())
+    words = [w for w in re.findall(r"[^\W_]{3,}", rest.lower()) if w not in _QUESTION_WORDS]
+    return rest if len(words) >= min_terms else question
+
+
+_QUESTION_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "what which who whom whose when where why how did does do was were the its their and for with that this from about according",
+    )
+)
 
 
 @dataclass
@@ -165,8 +192,12 @@ class Retriever:
                 dense = self.index.vectors.query(qvec[None, :], fetch * (3 if allowed else 1))[0]
         if mode != "dense":
             lexical = self.index.lexical_for_search().search(query, fetch * (3 if allowed else 1))
-        named_dense = self._dense_within(qvec, set(named), fetch) if named and qvec is not None else []
-        named_lexical = self._lexical_within(query, set(named), fetch) if named and mode != "dense" else []
+        inner = without_names(query) if named else query
+        inner_vec = qvec if inner == query or qvec is None else self.embedder.embed_query(inner)
+        named_dense = (
+            self._dense_within(inner_vec, set(named), fetch) if named and inner_vec is not None else []
+        )
+        named_lexical = self._lexical_within(inner, set(named), fetch) if named and mode != "dense" else []
         mentions = self._mentions(query, fetch)
 
         fused: dict[str, float] = {}

@@ -75,7 +75,9 @@ class Settings(BaseSettings):
         description="answer-sentence vectors kept in memory (about 1.5 kB each); popular passages are scored once",
     )
     abstain_threshold_e5: float = Field(
-        0.95, description="threshold when the e5 model scores (other languages)"
+        0.85,
+        description="threshold on the e5 similarity of the best sentence to a question in another language "
+        "(5-fold cross-validated on eval/)",
     )
     abstain_threshold: float = Field(
         0.45, description="answer only when the best sentence scores at least this (calibrated on eval/)"
