@@ -61,15 +61,9 @@ def start_server(work: Path, index: str | None) -> Child:
                 f"no index '{index}' in indexes/ (build it with `sstc ingest ... --index {index}`)"
             )
         shutil.copytree(source, work / "indexes" / "load")
-    env = dict(
-        os.environ,
-        SSTC_HOME=str(ROOT),
-        SSTC_INDEXES_DIR=str(work / "indexes"),
-        SSTC_INDEX="load",
-        SSTC_CORPUS_DIR=str(corpus),
-        SSTC_API_KEY=KEY,
-        SSTC_RATE_LIMIT_PER_MINUTE="0",
-        SSTC_FEEDBACK_PATH=str(work / "feedback.jsonl"),
+    # the caller's SSTC_* settings pass through: `SSTC_ANSWER_CONCURRENCY=3 bench/load.py` compares
+    env = launch.server_env(
+        ROOT, work, "load", corpus, isolated=False, api_key=KEY, rate_limit_per_minute="0"
     )
     if not index:
         cli = [sys.executable, "-m", "sstc_assistant.cli"]

@@ -62,17 +62,10 @@ def corpus_assistant(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def served_ui(tmp_path_factory):
     """A real `sstc serve` (API + UI) on a free loopback port, over the real corpus."""
-    from sstc_assistant.launch import LaunchError, serve
+    from sstc_assistant.launch import LaunchError, serve, server_env
 
     tmp = tmp_path_factory.mktemp("ui")
-    env = dict(
-        os.environ,
-        SSTC_HOME=str(ROOT),
-        SSTC_INDEXES_DIR=str(tmp / "indexes"),
-        SSTC_INDEX="ui",
-        SSTC_CORPUS_DIR=str(CORPUS),
-        SSTC_FEEDBACK_PATH=str(tmp / "feedback.jsonl"),
-    )
+    env = server_env(ROOT, tmp, "ui", CORPUS)
     cli = [sys.executable, "-m", "sstc_assistant.cli"]
     subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True)
     try:

@@ -5,7 +5,6 @@ answerable, no orphans) because the restarted server finishes the interrupted in
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import shutil
@@ -21,7 +20,7 @@ import pytest
 from conftest import CORPUS, ROOT
 from pdfgen import write_pdf
 
-from sstc_assistant.launch import Child, serve
+from sstc_assistant.launch import Child, serve, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -35,21 +34,9 @@ FIXED_QUESTION = "In what year did UNOSSC initiate the Cities Project?"
 
 
 def _env(base: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSTC_")}
-    env.update(
-        SSTC_HOME=str(ROOT),
-        SSTC_INDEXES_DIR=str(base / "indexes"),
-        SSTC_INDEX="crash",
-        SSTC_CORPUS_DIR=str(base / "corpus"),
-        SSTC_EMBEDDER="minilm",
-        SSTC_API_KEY=KEY,
-        SSTC_RATE_LIMIT_PER_MINUTE="0",
-        SSTC_FEEDBACK_PATH=str(base / "feedback.jsonl"),
-        HF_HUB_OFFLINE="1",
-        GRADIO_ANALYTICS_ENABLED="False",
-        ANONYMIZED_TELEMETRY="False",
+    return server_env(
+        ROOT, base, "crash", base / "corpus", embedder="minilm", api_key=KEY, rate_limit_per_minute="0"
     )
-    return env
 
 
 def _big_pdf(path: Path) -> Path:

@@ -4,7 +4,6 @@ writes, the other answers from; simultaneous uploads to both wait for each other
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -75,20 +74,15 @@ def test_two_api_processes_share_one_chroma_server(tmp_path: Path) -> None:
     chroma = launch.chroma(tmp_path / "chroma-data", tmp_path / "chroma.log")
     children = [chroma]
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SSTC_")}
-        env.update(
-            SSTC_HOME=str(ROOT),
-            SSTC_CHROMA_URL=chroma.url,
-            SSTC_INDEXES_DIR=str(tmp_path / "indexes"),
-            SSTC_INDEX="team",
-            SSTC_CORPUS_DIR=str(tmp_path / "corpus"),
-            SSTC_EMBEDDER="minilm",
-            SSTC_API_KEY=KEY,
-            SSTC_RATE_LIMIT_PER_MINUTE="0",
-            SSTC_FEEDBACK_PATH=str(tmp_path / "feedback.jsonl"),
-            HF_HUB_OFFLINE="1",
-            GRADIO_ANALYTICS_ENABLED="False",
-            ANONYMIZED_TELEMETRY="False",
+        env = launch.server_env(
+            ROOT,
+            tmp_path,
+            "team",
+            tmp_path / "corpus",
+            chroma_url=chroma.url,
+            embedder="minilm",
+            api_key=KEY,
+            rate_limit_per_minute="0",
         )
         cli = [sys.executable, "-m", "sstc_assistant.cli"]
         subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True, timeout=300)

@@ -70,6 +70,29 @@ def _start(cmd: list[str], log: Path, env: Mapping[str, str] | None, cwd: Path |
         )
 
 
+def server_env(
+    home: Path, work: Path, index: str, corpus: Path, *, isolated: bool = True, **settings: str
+) -> dict[str, str]:
+    """The environment of a child `sstc` over a private index in `work`, offline.
+
+    `isolated` drops the caller's own SSTC_* variables (a test must not pick up a developer's
+    Chroma URL); a benchmark keeps them so they can be varied. `settings` are more SSTC_* values,
+    e.g. `api_key="k"` for SSTC_API_KEY."""
+    env = {k: v for k, v in os.environ.items() if not (isolated and k.startswith("SSTC_"))}
+    env.update(
+        HF_HUB_OFFLINE="1",
+        GRADIO_ANALYTICS_ENABLED="False",
+        ANONYMIZED_TELEMETRY="False",
+        SSTC_HOME=str(home),
+        SSTC_INDEXES_DIR=str(work / "indexes"),
+        SSTC_INDEX=index,
+        SSTC_CORPUS_DIR=str(corpus),
+        SSTC_FEEDBACK_PATH=str(work / "feedback.jsonl"),
+    )
+    env.update({f"SSTC_{key.upper()}": value for key, value in settings.items()})
+    return env
+
+
 def wait_ready(child: Child, path: str, timeout: float) -> Child:
     """Poll `url + path` until it answers 200; fail at once if the process has exited."""
     deadline = time.monotonic() + timeout
