@@ -16,17 +16,12 @@ import numpy as np
 import pytest
 from conftest import CORPUS, ROOT, un_docs_or_skip
 
-from sstc_assistant.answering import (
-    ABSTAIN_MESSAGE,
-    counted_nouns,
-    has_answer_type,
-    is_english,
-    verify,
-)
+from sstc_assistant.answering import ABSTAIN_MESSAGE, verify
 from sstc_assistant.assistant import Assistant
 from sstc_assistant.citations import SupportChecker
 from sstc_assistant.dedup import containment, normalized
 from sstc_assistant.ingest import ingest
+from sstc_assistant.questions import counted_nouns, has_answer_type, is_english
 from sstc_assistant.retrieval import Filters, named_symbols, without_names
 from sstc_assistant.settings import Settings
 from sstc_assistant.types import Answer, SearchHit
