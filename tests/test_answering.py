@@ -729,3 +729,42 @@ def test_questions_in_other_languages_are_judged_by_cross_lingual_similarity(
     assert answer.answerable and "2017" in answer.answer
     assert_grounded(answer, corpus_assistant)
     assert corpus_assistant.ask("¿Quién ganó la Copa Mundial de Fútbol de 2022?").answerable is False
+
+
+# --- 12. questions about something the documents do not name --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did the Government of Brazil offer the Cities Project?",  # the documents name China only
+        "Which cities in Brazil have joined the Cities Project?",
+        "What is the deadline for submitting pilot project proposals to the Cities Project?",
+    ],
+)
+def test_questions_pinning_what_the_documents_lack_abstain(
+    corpus_assistant: Assistant, question: str
+) -> None:
+    """A passage about the Cities Project is not an answer about Brazil, nor a dated fact a deadline."""
+    assert corpus_assistant.ask(question).answerable is False
+
+
+def test_who_responded_is_answered_by_a_group(corpus_assistant: Assistant) -> None:
+    answer = corpus_assistant.ask("Who responded to the Cities Project's 2024 needs surveys?")
+    assert answer.answerable, "a group answers 'who responded', not only a named person"
+    assert_grounded(answer, corpus_assistant)
+
+
+def test_another_conference_of_the_same_rank_is_not_the_one_asked_about(
+    committee_assistant: Assistant,
+) -> None:
+    """Resolution 79/236 looks forward to "the third United Nations Conference on the Landlocked
+    Developing Countries"; that is not the third High-level Conference on South-South Cooperation."""
+    answer = committee_assistant.ask(
+        "Which country will host the third High-level United Nations Conference on South-South Cooperation?"
+    )
+    assert answer.answerable is False
+    president = committee_assistant.ask(
+        "Who was the President of the twenty-second session of the High-level Committee on South-South Cooperation?"
+    )
+    assert president.answerable and "Omar Hilale" in president.answer

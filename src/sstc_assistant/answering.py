@@ -21,7 +21,19 @@ from .citations import SupportChecker, pages_of_quote
 from .dedup import containment
 from .embeddings import Embedder
 from .index import Index
-from .questions import answer_type, content_terms, has_answer_type, is_english, question_facts
+from .questions import (
+    answer_type,
+    content_terms,
+    countries,
+    has_answer_type,
+    is_english,
+    names_ordinal,
+    question_acronyms,
+    question_facts,
+    question_ordinals,
+    spells_out,
+    stem,
+)
 from .settings import Settings
 from .types import Answer, Citation, SearchHit, Source
 
@@ -170,6 +182,7 @@ class ExtractiveGenerator:
         vecs = self.vectors.get(embedder, [c.text for c in cands])
         sims = vecs @ q
         terms = content_terms(question)
+        spelled = {a: stem(a.lower()) for a in question_acronyms(question)}
         kind = answer_type(question)
         facts = question_facts(question)
         s = self.settings
@@ -181,7 +194,12 @@ class ExtractiveGenerator:
             if cross:
                 cand.score = float(sim) - s.answer_type_penalty * sum(f not in passage for f in facts)
                 continue
-            overlap = len(terms & content_terms(cand.text)) / len(terms) if terms else 0.0
+            shared = terms & content_terms(cand.text)
+            # "UNCTAD" in the question, "United Nations Conference on Trade and Development" in the text
+            shared |= {
+                t for a, t in spelled.items() if t in terms and t not in shared and spells_out(a, cand.text)
+            }
+            overlap = len(shared) / len(terms) if terms else 0.0
             cand.score = (
                 float(sim)
                 + s.answer_lexical_weight * overlap
@@ -191,20 +209,38 @@ class ExtractiveGenerator:
                 - s.answer_type_penalty * sum(f not in passage for f in facts)
             )
 
+    @staticmethod
+    def fitting(question: str, cands: list[_Candidate], hits: Sequence[SearchHit]) -> list[_Candidate]:
+        """The sentences that could answer at all: holding what is asked (a figure, a year, a person),
+        from a passage naming the same occurrence of what the question pins ("the twelfth Expo") and
+        the States it names. Similar wording is not an answer to a question about something else."""
+        kind = answer_type(question)
+        ordinals = question_ordinals(question)
+        states = countries(question)
+        passage_fits: dict[int, bool] = {}
+        out = []
+        for cand in cands:
+            if cand.hit not in passage_fits:
+                hit = hits[cand.hit]
+                context = f"{hit.title}\n{hit.text}"
+                passage_fits[cand.hit] = states <= countries(context) and all(
+                    names_ordinal(context, ordinal, heads) for ordinal, heads in ordinals
+                )
+            if passage_fits[cand.hit] and (kind is None or has_answer_type(kind, cand.text, question)):
+                out.append(cand)
+        return out
+
     def draft(self, question: str, hits: Sequence[SearchHit]) -> Draft:
         cands = self.candidates(hits)
         self.score(question, cands, hits)
-        if not cands:
-            return Draft([])
         threshold = self.scorer(question)[1]
-        kind = answer_type(question)
-        if kind and is_english(question):
-            # a question asking for a figure, a year or a person is answered only by a sentence holding one
-            typed = [c for c in cands if has_answer_type(kind, c.text, question)]
-            if not typed:  # below the threshold by construction, so the calibration sweep sees it too
-                best_untyped = max(c.score for c in cands) - self.settings.answer_type_penalty
-                return Draft([], evidence=min(best_untyped, threshold - 0.001), threshold=threshold)
-            cands = typed
+        if not cands:  # no sentence at all is no evidence: far below the threshold, not level with it
+            return Draft([], evidence=0.0, threshold=threshold)
+        fitting = self.fitting(question, cands, hits)
+        if not fitting:  # below the threshold by construction, so the calibration sweep sees it too
+            best_unfit = max(c.score for c in cands) - self.settings.answer_type_penalty
+            return Draft([], evidence=min(best_unfit, threshold - 0.001), threshold=threshold)
+        cands = fitting
         ranked = sorted(cands, key=lambda c: -c.score)
         best = ranked[0].score
         chosen: list[_Candidate] = []

@@ -185,7 +185,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .assistant import Assistant
-    from .evaluation import EvalConfig, calibrate, evaluate, load_dataset, write_outputs
+    from .evaluation import EvalConfig, calibrate, cross_validate, evaluate, load_dataset, write_outputs
 
     settings = _settings(args)
     if args.generator:
@@ -236,6 +236,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         out.print("shift  abstain-P  abstain-R  answered-share   (shift = change to SSTC_ABSTAIN_THRESHOLD*)")
         for t, p, r, kept in calibrate(runs[0][1]):
             out.print(f"{t:+5.2f}  {p:9.3f}  {r:9.3f}  {kept:14.3f}")
+        cv = cross_validate(runs[0][1])
+        out.print(
+            f"{cv['folds']}-fold cross-validated (shift chosen on the other folds by abstention F1): "
+            f"held-out abstention P {cv['precision']:.3f} / R {cv['recall']:.3f}; shifts {cv['shifts']}"
+        )
     out.print(f"wrote {out_dir}/metrics.json, results.jsonl, report.md, report.html")
     return 0
 

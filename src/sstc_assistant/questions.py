@@ -46,27 +46,63 @@ def content_terms(text: str) -> set[str]:
     return out
 
 
-_ASKS_YEAR = re.compile(r"\b(what|which) year\b|\bwhen\b|\bin what year\b|\bwhat date\b", re.I)
+# English first; then the cues of the other official languages (fr, es, ru, ar, zh), whose questions
+# are answered from English passages: what they ask for is checked the same way
+_ASKS_YEAR = re.compile(
+    r"\b(what|which) year\b|\bwhen\b|\bin what year\b|\bwhat date\b|"
+    r"\bquand\b|\ben quelle année\b|\bà quelle date\b|\bcuándo\b|\ben qué año\b|\bкогда\b|\bв каком году\b|"
+    r"\bمتى\b|何时|什么时候|哪一年|哪年",
+    re.I,
+)
+_ASKS_DEADLINE = re.compile(r"\bdeadlines?\b|\bdue date\b|\bby when\b|\bclosing date\b", re.I)
+_MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+# "By the end of 2018, there were 50 cities" dates a fact; a deadline is stated as one
+_DEADLINE = re.compile(
+    rf"\b(?:deadlines?|no later than|due (?:by|on|date)|closing date|(?:by|before|until) (?:\d{{1,2}} {_MONTHS}|"
+    rf"{_MONTHS} \d{{1,2}}))\b",
+    re.I,
+)
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much)\b|\bnumber of\b|\bwhat (percentage|share|amount|proportion|total|budget)\b|"
-    r"\b(total|annual) (value|budget|amount)\b|\bhow large\b",
+    r"\b(total|annual) (value|budget|amount)\b|\bhow large\b|"
+    r"\bcombien\b|\bcuánt[oa]s?\b|\bсколько\b|\bكم\b|多少|几个",
     re.I,
 )
-_ASKS_PERSON = re.compile(r"^\s*(who|whom)\b|\bwhich (ambassador|person|official|minister)\b", re.I)
+# "who presided / was elected / was the President" wants a person; "who responded to the surveys"
+# or "whom did the outcome document call upon" is as often answered by an office or a group
+_ASKS_PERSON = re.compile(
+    r"^\s*who\s+(?:(?:was|were|is|are|will\s+be)\b.{0,40}?\b(?:elected|appointed|nominated|named|chosen|"
+    r"president|chair\w*|rapporteur|co-?facilitators?|facilitators?|director|head|ambassador|minister)|"
+    r"presided|presides|chaired|chairs|headed|heads|led|leads|wrote|signed|founded|directed)\b|"
+    r"\bwhich (ambassador|person|official|minister)\b|"
+    r"^\s*(qui|quién|quiénes|кто)\b|^\s*¿\s*quién|\bnom du (maire|président|directeur)\b|"
+    r"\bnombre del (alcalde|presidente|director)\b|^\s*من (هو|هي)\b|谁",
+    re.I,
+)
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _FIGURE = re.compile(r"(?<![/\d])\d[\d,.]*(?![/\d])")
-_PERSON = re.compile(
-    r"\b(Mr|Ms|Mrs|Dr|H\.E)\.?\s+[A-Z]|\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ\-]+)+\s+\([A-Z][A-Za-z ]+\)"
+_TITLED = re.compile(r"\b(Mr|Ms|Mrs|Dr|H\.E)\.?\s+[A-Z]")
+# "Omar Hilale (Morocco)": a name followed by the State it represents, the UN way of naming a person
+# ("United Nations Development Programme (UNDP)" has the same shape but an acronym in brackets)
+_NAME_OF_STATE = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ\-]+)+\s+\(([A-Z][A-Za-z' ]+)\)")
+_QUESTION_YEAR = re.compile(r"(?<![/\d])(?:19|20)\d{2}(?![/\d])")
+_UNITS = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth"
+_ORDINAL = (
+    rf"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(?:{_UNITS})|{_UNITS}|tenth|eleventh|twelfth|"
+    r"(?:thir|four|fif|six|seven|eigh|nine)teenth|(?:twen|thir|for|fif|six|seven|eigh|nine)tieth|hundredth|"
+    r"\d+(?:st|nd|rd|th))"
 )
-_QUESTION_FACT = re.compile(
-    r"(?<![/\d])(?:19|20)\d{2}(?![/\d])|\b(?:first|second|third|fourth|fifth|sixth|seventh|"
-    r"eighth|ninth|tenth|eleventh|twelfth|[a-z]+ty-[a-z]+)\b",
-    re.I,
+# "the twelfth Expo", "its twenty-second session": an ordinal naming one event of a series (not the
+# adverb in "our city first needs help")
+_QUESTION_ORDINAL = re.compile(
+    rf"\b(?:the|its|their|his|her|this|that|a|an)\s+({_ORDINAL})\s+([^?.!,;:()]*)", re.I
 )
 
 
 def answer_type(question: str) -> str | None:
     """What kind of thing the question asks for, when a sentence can be checked for it."""
+    if _ASKS_DEADLINE.search(question):
+        return "deadline"
     if _ASKS_YEAR.search(question):
         return "year"
     if _ASKS_NUMBER.search(question):
@@ -77,7 +113,9 @@ def answer_type(question: str) -> str | None:
 
 
 _MONEY_QUESTION = re.compile(
-    r"\b(money|fund(s|ing)?|budget|dollars?|usd|contributions?|pledged?|financ\w*|cost)\b", re.I
+    r"\b(money|fund(s|ing)?|budget|dollars?|usd|contributions?|pledged?|financ\w*|cost|argent|montant|dinero|"
+    r"денег|средств|تمويل|أموال)\b|资金|美元",
+    re.I,
 )
 _MONEY = re.compile(r"[$€£]|\b(US\$|USD|EUR|dollars?|euros?|million|billion)\b", re.I)
 _DAY_OF_MONTH = re.compile(
@@ -119,8 +157,10 @@ def counts_what_is_asked(sentence: str, nouns: set[str]) -> bool:
 
 
 def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
+    if kind == "deadline":
+        return bool(_DEADLINE.search(sentence))
     if kind == "year":
-        return bool(_YEAR.search(sentence))
+        return bool(_YEAR.search(sentence) or _DAY_OF_MONTH.search(sentence))
     if kind == "number":
         nouns = counted_nouns(question)
         if nouns:  # "how many pilot projects (co-financed)" wants a count of pilot projects, not any figure
@@ -139,13 +179,51 @@ def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
             )
         )
     if kind == "person":
-        return bool(_PERSON.search(sentence))
+        return bool(_TITLED.search(sentence)) or any(
+            countries(m.group(1)) for m in _NAME_OF_STATE.finditer(sentence)
+        )
     return True
 
 
 def question_facts(question: str) -> set[str]:
-    """Years and ordinals a question is specific about ("in 2023", "twenty-first session")."""
-    return {m.group(0).lower() for m in _QUESTION_FACT.finditer(question)}
+    """Years a question is specific about ("in 2023"): a passage that never mentions them is weaker
+    evidence (the year often sits in a heading rather than the answering passage)."""
+    return {m.group(0) for m in _QUESTION_YEAR.finditer(question)}
+
+
+def question_ordinals(question: str) -> list[tuple[str, set[str]]]:
+    """Ordinals a question pins (`twelfth`), each with the words of what it qualifies ("the twelfth
+    Global South-South Development Expo" → {global, south-south, develop, expo}; "its twenty-second
+    session call on" → {session}). "United Nations" names half the corpus, so it does not count."""
+    out = []
+    for m in _QUESTION_ORDINAL.finditer(question):
+        heads: set[str] = set()
+        words = _TOKEN.findall(m.group(2))
+        # a name ("Global South-South Development Expo") runs while words are capitalised; a common
+        # noun ("session") is one word: what follows it is the question's verb or a complement
+        for word in words if words and words[0][0].isupper() else words[:1]:
+            if word.lower() in STOPWORDS or (not word[0].isupper() and heads):
+                break
+            if word.lower() not in _UBIQUITOUS:
+                heads.add(stem(word.lower()))
+        if heads:
+            out.append((m.group(1).lower(), heads))
+    return out
+
+
+_UBIQUITOUS = frozenset({"united", "nations", "un"})
+
+
+def names_ordinal(passage: str, ordinal: str, heads: set[str]) -> bool:
+    """Whether `passage` has `ordinal` followed closely by the whole noun it qualifies in the
+    question: "the eleventh Global South-South Development Expo" does not answer for the twelfth,
+    nor "the third United Nations Conference on the Landlocked Developing Countries" for the third
+    High-level United Nations Conference on South-South Cooperation."""
+    tokens = [t.lower().strip("-/") for t in _TOKEN.findall(passage)]
+    return any(
+        tok == ordinal and heads <= {stem(w) for w in tokens[i + 1 : i + 4 + len(heads)]}
+        for i, tok in enumerate(tokens)
+    )
 
 
 _ROMANCE_CUES = re.compile(
@@ -171,3 +249,77 @@ _ENGLISH_CUES = re.compile(
     r"\b(the|of|and|to|in|what|which|who|whom|how|when|where|did|does|do|is|was|were|for|on|with|by|from|its|that)\b",
     re.I,
 )
+
+
+# UN Member and observer States, with the other names documents use for some of them
+_COUNTRY_TEXT = """
+Afghanistan; Albania; Algeria; Andorra; Angola; Antigua and Barbuda; Argentina; Armenia; Australia; Austria;
+Azerbaijan; Bahamas; Bahrain; Bangladesh; Barbados; Belarus; Belgium; Belize; Benin; Bhutan; Bolivia;
+Bosnia and Herzegovina; Botswana; Brazil; Brunei Darussalam; Bulgaria; Burkina Faso; Burundi;
+Cabo Verde|Cape Verde; Cambodia; Cameroon; Canada; Central African Republic; Chad; Chile; China; Colombia;
+Comoros; Congo; Costa Rica; Côte d'Ivoire|Cote d'Ivoire|Ivory Coast; Croatia; Cuba; Cyprus;
+Czechia|Czech Republic; Democratic People's Republic of Korea|North Korea;
+Democratic Republic of the Congo; Denmark; Djibouti; Dominica; Dominican Republic; Ecuador; Egypt;
+El Salvador; Equatorial Guinea; Eritrea; Estonia; Eswatini|Swaziland; Ethiopia; Fiji; Finland; France;
+Gabon; Gambia; Georgia; Germany; Ghana; Greece; Grenada; Guatemala; Guinea; Guinea-Bissau; Guyana; Haiti;
+Holy See; Honduras; Hungary; Iceland; India; Indonesia; Iran; Iraq; Ireland; Israel; Italy; Jamaica; Japan;
+Jordan; Kazakhstan; Kenya; Kiribati; Kuwait; Kyrgyzstan; Lao People's Democratic Republic|Laos; Latvia;
+Lebanon; Lesotho; Liberia; Libya; Liechtenstein; Lithuania; Luxembourg; Madagascar; Malawi; Malaysia;
+Maldives; Mali; Malta; Marshall Islands; Mauritania; Mauritius; Mexico; Micronesia; Monaco; Mongolia;
+Montenegro; Morocco; Mozambique; Myanmar; Namibia; Nauru; Nepal; Netherlands; New Zealand; Nicaragua;
+Niger; Nigeria; North Macedonia; Norway; Oman; Pakistan; Palau; Palestine; Panama; Papua New Guinea;
+Paraguay; Peru; Philippines; Poland; Portugal; Qatar; Republic of Korea|South Korea;
+Republic of Moldova|Moldova; Romania; Russian Federation|Russia; Rwanda; Saint Kitts and Nevis;
+Saint Lucia; Saint Vincent and the Grenadines; Samoa; San Marino; Sao Tome and Principe; Saudi Arabia;
+Senegal; Serbia; Seychelles; Sierra Leone; Singapore; Slovakia; Slovenia; Solomon Islands; Somalia;
+South Africa; South Sudan; Spain; Sri Lanka; Sudan; Suriname; Sweden; Switzerland;
+Syrian Arab Republic|Syria; Tajikistan; Thailand; Timor-Leste; Togo; Tonga; Trinidad and Tobago; Tunisia;
+Türkiye|Turkiye|Turkey; Turkmenistan; Tuvalu; Uganda; Ukraine; United Arab Emirates;
+United Kingdom|United Kingdom of Great Britain and Northern Ireland; United Republic of Tanzania|Tanzania;
+United States|United States of America; Uruguay; Uzbekistan; Vanuatu; Venezuela; Viet Nam|Vietnam; Yemen;
+Zambia; Zimbabwe
+"""
+_COUNTRY_NAMES = {
+    name.strip(): group.split("|")[0].strip()
+    for group in _COUNTRY_TEXT.replace("\n", " ").split(";")
+    for name in group.split("|")
+}
+# longest first, so "South Sudan" is read before "Sudan" and "Papua New Guinea" before "Guinea"
+_COUNTRY = re.compile(
+    r"\b(" + "|".join(re.escape(n) for n in sorted(_COUNTRY_NAMES, key=len, reverse=True)) + r")\b", re.I
+)
+_COUNTRY_BY_LOWER = {name.lower(): canon for name, canon in _COUNTRY_NAMES.items()}
+
+
+def countries(text: str) -> set[str]:
+    """The States a text names (canonical names: "Turkey" and "Türkiye" are one)."""
+    return {_COUNTRY_BY_LOWER[m.group(1).lower()] for m in _COUNTRY.finditer(text)}
+
+
+_ACRONYM = re.compile(r"\b[A-Z][A-Z&]{2,9}\b")
+
+
+def question_acronyms(question: str) -> set[str]:
+    """Upper-case abbreviations in a question (UNCTAD, UNOSSC): documents often spell them out."""
+    return {a for a in _ACRONYM.findall(question) if not re.fullmatch(r"[IVXLC]+", a)}
+
+
+def spells_out(acronym: str, text: str) -> bool:
+    """Whether `text` has a run of words whose initials spell `acronym`, skipping small words that
+    do not fit ("United Nations Conference on Trade and Development" spells UNCTAD)."""
+    words = [w for w in re.split(r"[\s\-/]+", text) if w[:1].isalpha()]
+    letters = acronym.replace("&", "").lower()
+    for start in range(len(words)):
+        if words[start][0].lower() != letters[0]:
+            continue
+        i = 0
+        for word in words[start:]:
+            if i == len(letters):
+                break
+            if word[0].lower() == letters[i]:
+                i += 1
+            elif word.lower() not in STOPWORDS:
+                break
+        if i == len(letters):
+            return True
+    return False
