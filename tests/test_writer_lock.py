@@ -7,6 +7,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,12 +78,20 @@ def _settings(env: dict[str, str]) -> Settings:
 
 def test_rebuild_refuses_while_another_process_writes(built: dict[str, str]) -> None:
     with _writer_held(built):
+        started = time.monotonic()
         run = subprocess.run(
-            [*SSTC, "ingest", "--rebuild", "--quiet"], env=built, capture_output=True, text=True, timeout=300
+            [*SSTC, "ingest", "--rebuild", "--quiet"],
+            env={**built, "SSTC_WRITER_WAIT_SECONDS": "2"},
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
+        waited = time.monotonic() - started
     assert run.returncode == 2, run.stderr
-    error = run.stderr.strip().splitlines()[-1]
+    waiting, error = run.stderr.strip().splitlines()
+    assert "(another process is writing)" in waiting and "up to 2 s" in waiting
     assert error.startswith("error: another process is writing index 'locked'"), run.stderr
+    assert waited >= 2
     assert "Traceback" not in run.stderr
     assert _docs(built) == ["kigali-note"]  # nothing was deleted
 
@@ -100,3 +109,28 @@ def test_a_process_left_on_a_rebuilt_index_cannot_write_into_the_old_one(built: 
     assert _docs(built) == ["kigali-note"]
     with Index(_settings(built)).writer():  # a process that opens the rebuilt index may write
         pass
+
+
+def test_ingest_waits_for_the_writer_then_goes_ahead(built: dict[str, str], tmp_path: Path) -> None:
+    """`sstc ingest` while a server ingests an upload: it says why it pauses, and runs once the
+    lock is free, instead of failing at once."""
+    corpus = Path(built["SSTC_CORPUS_DIR"])
+    (corpus / "lusaka-note.txt").write_text(
+        "The Lusaka bus pilot was approved in 2036 by the partnership board.\n", encoding="utf-8"
+    )
+    stderr = tmp_path / "ingest.err"
+    with _writer_held(built) as holder, stderr.open("w") as err:
+        cli = subprocess.Popen([*SSTC, "ingest", "--quiet"], env=built, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + 120
+        while "waiting" not in stderr.read_text() and cli.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cli.poll() is None, stderr.read_text()  # still there, waiting
+        waiting = stderr.read_text().strip()
+        assert waiting.startswith("waiting up to 60 s for index 'locked' (another process is writing)")
+        time.sleep(1)
+        assert cli.poll() is None, stderr.read_text()
+        holder.stdin.close()  # the upload is done
+        assert cli.wait(timeout=300) == 0, stderr.read_text()
+    lines = stderr.read_text().strip().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("1 added, 0 updated, 1 unchanged"), lines
+    assert _docs(built) == ["kigali-note", "lusaka-note"]

@@ -56,7 +56,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         def progress(name: str, done: int, total: int) -> None:
             bar.update(task, total=total, completed=done, description=f"files {name[:40]:<40}")
 
-        report = ingest(settings, paths, rebuild=args.rebuild, prune=not args.no_prune, progress=progress)
+        def waiting() -> None:  # printed even with --quiet: it says why nothing moves
+            console.print(
+                f"waiting up to {settings.writer_wait_seconds:g} s for index '{settings.index}' "
+                "(another process is writing) …"
+            )
+
+        report = ingest(
+            settings,
+            paths,
+            rebuild=args.rebuild,
+            prune=not args.no_prune,
+            progress=progress,
+            lock_wait=settings.writer_wait_seconds,
+            on_wait=waiting,
+        )
     if args.json:
         out.print_json(report.model_dump_json())
     else:

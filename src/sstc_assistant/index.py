@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Protocol
 from urllib.parse import urlparse
@@ -300,29 +300,39 @@ def _held_here(lock_path: Path) -> bool:
     return held is not None and held.depth > 0
 
 
-def _locked(settings: Settings, lock_path: Path) -> StoreLockedError:
+def _locked(settings: Settings, lock_path: Path, waited: float) -> StoreLockedError:
+    after = f" (waited {waited:g} s)" if waited > 0 else ""
     return StoreLockedError(
-        f"another process is writing index '{settings.index}' (lock {lock_path}); wait for it to finish"
+        f"another process is writing index '{settings.index}' (lock {lock_path}){after}; "
+        "wait for it to finish"
     )
 
 
 @contextlib.contextmanager
-def writer_lock(settings: Settings, wait: float = 0.0) -> Iterator[None]:
+def writer_lock(
+    settings: Settings, wait: float = 0.0, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
     """One writing process per index (embedded Chroma is not safe with two, and the catalog and BM25
     files must change together), also while `--rebuild` deletes and rebuilds it. Re-entrant within a
     thread, whichever `Index` object of this process asks; other threads and processes wait up to
-    `wait` seconds. The kernel drops the lock of a killed process."""
+    `wait` seconds, and `on_wait` is called once if they must (so a user knows why nothing moves).
+    The kernel drops the lock of a killed process."""
     lock_path = settings.index_path / LOCK_NAME
     held = _held(lock_path)
     started = time.monotonic()
-    got = held.mutex.acquire(timeout=wait) if wait > 0 else held.mutex.acquire(False)
+    got = held.mutex.acquire(False)
+    if not got and wait > 0:
+        if on_wait is not None:
+            on_wait()
+            on_wait = None
+        got = held.mutex.acquire(timeout=wait)
     if not got:
-        raise _locked(settings, lock_path)
+        raise _locked(settings, lock_path, wait)
     try:
         if held.depth == 0:
-            held.file = _flock(lock_path, max(0.0, wait - (time.monotonic() - started)))
+            held.file = _flock(lock_path, max(0.0, wait - (time.monotonic() - started)), on_wait)
             if held.file is None:
-                raise _locked(settings, lock_path)
+                raise _locked(settings, lock_path, wait)
         held.depth += 1
         try:
             yield
@@ -336,7 +346,7 @@ def writer_lock(settings: Settings, wait: float = 0.0) -> Iterator[None]:
         held.mutex.release()
 
 
-def _flock(lock_path: Path, wait: float) -> IO[str] | None:
+def _flock(lock_path: Path, wait: float, on_wait: Callable[[], None] | None) -> IO[str] | None:
     """The lock file, locked exclusively, or None when another process kept it for `wait` s."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fh = open(lock_path, "a+")  # noqa: SIM115 - held until the outermost block ends
@@ -349,6 +359,9 @@ def _flock(lock_path: Path, wait: float) -> IO[str] | None:
             if time.monotonic() >= deadline:
                 fh.close()
                 return None
+            if on_wait is not None:
+                on_wait()
+                on_wait = None
             time.sleep(0.05)
     fh.seek(0)
     fh.truncate()
@@ -428,10 +441,10 @@ class Index:
         return self.path / LOCK_NAME
 
     @contextlib.contextmanager
-    def writer(self, wait: float = 0.0) -> Iterator[None]:
+    def writer(self, wait: float = 0.0, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """The index's writer lock (see `writer_lock`), refused to a process whose catalog was
         replaced since it opened it: what it wrote would go into files a rebuild has deleted."""
-        with writer_lock(self.settings, wait):
+        with writer_lock(self.settings, wait, on_wait):
             try:
                 stat = self.catalog_path.stat()
                 replaced = (stat.st_dev, stat.st_ino) != self.catalog_identity

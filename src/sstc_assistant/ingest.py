@@ -108,9 +108,11 @@ class Ingestor:
         progress: Progress | None = None,
         index: Index | None = None,
         lock_wait: float = 0.0,
+        on_wait: Callable[[], None] | None = None,
     ) -> IngestReport:
         """Ingest files/folders (None: the corpus; [] none, only recovery); with `index`, into that
-        open index (a serving process), waiting up to `lock_wait` s for another writer."""
+        open index (a serving process), waiting up to `lock_wait` s for another writer (`on_wait`
+        is called if it must)."""
         started = time.perf_counter()
         roots = [Path(p).resolve() for p in (self.settings.default_sources if paths is None else paths)]
         with contextlib.ExitStack() as rebuilding:
@@ -118,13 +120,13 @@ class Ingestor:
                 if index is not None:
                     raise ValueError("cannot rebuild an index that is open for serving")
                 # held from the deletion until the new index is complete: no other writer in between
-                rebuilding.enter_context(writer_lock(self.settings, lock_wait))
+                rebuilding.enter_context(writer_lock(self.settings, lock_wait, on_wait))
                 wipe_index(self.settings)
             own = index is None
             index = index or Index(self.settings, create=True)
             report = IngestReport(index=self.settings.index, embedder=self.embedder_name)
             try:
-                with index.writer(wait=lock_wait):
+                with index.writer(lock_wait, on_wait):
                     index.check_embedder(self.embedder_name, claim=True)
                     report.recovered_pending = index.abandon_pending()
                     self._ingest_files(index, roots, report, prune=prune, progress=progress)
@@ -330,5 +332,9 @@ def ingest(
     rebuild: bool = False,
     prune: bool = True,
     progress: Progress | None = None,
+    lock_wait: float = 0.0,
+    on_wait: Callable[[], None] | None = None,
 ) -> IngestReport:
-    return Ingestor(settings).run(paths, rebuild=rebuild, prune=prune, progress=progress)
+    return Ingestor(settings).run(
+        paths, rebuild=rebuild, prune=prune, progress=progress, lock_wait=lock_wait, on_wait=on_wait
+    )

@@ -124,6 +124,11 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     support_min_similarity: float = Field(0.55, ge=0, le=1, description="verifier: sentence vs passage")
 
+    writer_wait_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="how long `sstc ingest` waits while another process (a server's upload) writes the index",
+    )
     max_file_mb: float = Field(100.0, gt=0, description="larger files are refused before reading")
     max_pdf_pages: int = Field(3000, ge=1)
 
