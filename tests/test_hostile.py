@@ -681,6 +681,7 @@ def test_the_key_is_in_no_response(served) -> None:
         "deep",
         "embedder",
         "generator",
+        "llm_server",
         "problems",
     }
     for headers in ({"Authorization": "Bearer WRONG-kEy-77"}, {"Authorization": f"Bearer {SECRET}x"}):

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .assistant import MAX_QUESTION_CHARS, Assistant, clean_question
 from .eligibility import Briefing, Profile, briefing
+from .health import LLMServerHealth, add_llm_server
 from .index import StoreError
 from .retrieval import Filters
 from .types import Answer, IndexedDocument, SearchHit
@@ -131,6 +132,9 @@ class Health(BaseModel):
     deep: bool
     embedder: str
     generator: str
+    llm_server: LLMServerHealth | None = Field(
+        None, description="the openai generator's server; null for a generator in this process"
+    )
     problems: list[str] = Field(default_factory=list)
 
 
@@ -425,8 +429,9 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
     @app.get("/api/health", response_model=Health)
     def health(response: Response, deep: bool = False) -> Health:
         """Cheap enough for a load balancer to poll (counts and a sample); `?deep=true` compares
-        every passage. 503 when the index is damaged, so a balancer stops sending traffic here."""
-        report = assistant.health(deep=deep)
+        every passage. 503 when the index is damaged, so a balancer stops sending traffic here; an
+        unreachable LLM server (openai generator) is `degraded`: answers are quotations meanwhile."""
+        report = add_llm_server(assistant.health(deep=deep), assistant.settings)
         if report.status == "damaged":
             response.status_code = 503
         return Health(
