@@ -1,19 +1,28 @@
 """The health check on real damaged indexes: vectors deleted behind the catalog's back, orphan
 vectors, a truncated Chroma database, a deleted Chroma folder, a stale or broken BM25 copy, a
-garbage catalog, a half-deleted document. Each is reported with its remedy, and the remedy works."""
+garbage catalog, a half-deleted document. Each is reported with its remedy, and the remedy works.
+And the LLM server of the `openai` generator: a real one on loopback, then a closed port."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import CORPUS, ROOT
 
+from sstc_assistant.api import create_app
+from sstc_assistant.assistant import Assistant
 from sstc_assistant.health import check_index
 from sstc_assistant.index import Index
 from sstc_assistant.ingest import ingest
@@ -41,7 +50,7 @@ def copy(pristine: Path, tmp_path: Path) -> Settings:
     return _settings(tmp_path)
 
 
-def _check(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+def _check(settings: Settings, *args: str, **extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSTC_")}
     env.update(
         SSTC_HOME=str(ROOT),
@@ -49,6 +58,7 @@ def _check(settings: Settings, *args: str) -> subprocess.CompletedProcess:
         SSTC_INDEX=settings.index,
         SSTC_CORPUS_DIR=str(CORPUS),
         SSTC_EMBEDDER="minilm",
+        **{f"SSTC_{key.upper()}": value for key, value in extra.items()},
     )
     return subprocess.run([*SSTC, *args], env=env, capture_output=True, text=True, timeout=300)
 
@@ -185,3 +195,97 @@ def test_half_deleted_document_is_found_by_the_deep_check(copy: Settings) -> Non
     deep = check_index(index, deep=True)
     assert deep.status == "damaged"
     assert deep.problems[0].startswith("1 document(s) lack chunks or pages (cities-project-overview)")
+
+
+# --- the LLM server of the openai generator ----------------------------------------------------------
+
+LLM_KEY = "sk-llm-probe-NEVER-SHOW"
+
+
+@pytest.fixture
+def llm_server() -> Iterator[tuple[str, list[str]]]:
+    """A real OpenAI-compatible `/v1/models` on a loopback port; yields its base URL and the
+    Authorization header of every request it got."""
+    seen: list[str] = []
+
+    class Models(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(f"{self.path} {self.headers.get('Authorization')}")
+            found = self.path == "/v1/models"
+            body = json.dumps({"object": "list", "data": [{"id": "qwen", "object": "model"}]}).encode()
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Models)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def _closed_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+
+
+def _api_health(settings: Settings, **llm: str) -> tuple[int, dict]:
+    """`GET /api/health` of the API over this index with these SSTC_* settings, validated as the
+    environment would be."""
+    from fastapi.testclient import TestClient
+
+    settings = Settings.model_validate({**settings.model_dump(), **llm})
+    with TestClient(create_app(Assistant(settings))) as client:
+        r = client.get("/api/health")
+    assert LLM_KEY not in r.text
+    return r.status_code, r.json()
+
+
+def test_a_reachable_llm_server_is_reported(copy: Settings, llm_server) -> None:
+    url, seen = llm_server
+    llm = {"generator": "openai", "openai_base_url": url, "openai_api_key": LLM_KEY}
+    code, health = _api_health(copy, **llm)
+    assert code == 200 and health["status"] == "ok", health
+    assert health["generator"] == "openai"
+    assert health["llm_server"] == {"reachable": True, "detail": "GET /models answered HTTP 200"}
+    assert seen == [f"/v1/models Bearer {LLM_KEY}"]
+    run = _check(copy, "check", "--json", **llm)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)["llm_server"]["reachable"] is True
+    assert len(seen) == 2
+
+
+def test_an_unreachable_llm_server_degrades_health(copy: Settings) -> None:
+    """Answers then fall back to quotations (tests/test_deployment.py): degraded, not damaged."""
+    llm = {"generator": "openai", "openai_base_url": _closed_port(), "openai_api_key": LLM_KEY}
+    started = time.monotonic()
+    code, health = _api_health(copy, **llm)
+    assert time.monotonic() - started < 10
+    assert code == 200 and health["status"] == "degraded", health
+    assert health["llm_server"]["reachable"] is False
+    assert len(health["problems"]) == 1
+    assert health["problems"][0].startswith("the LLM server (SSTC_OPENAI_BASE_URL) cannot be reached")
+    assert "answers fall back to quotations" in health["problems"][0]
+    run = _check(copy, "check", **llm)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "degraded" in run.stdout and "the LLM server (SSTC_OPENAI_BASE_URL) cannot" in run.stdout
+    assert LLM_KEY not in run.stdout + run.stderr and "Traceback" not in run.stderr
+
+
+def test_nothing_is_probed_for_the_extractive_generator(copy: Settings, llm_server) -> None:
+    url, seen = llm_server
+    code, health = _api_health(copy, generator="extractive", openai_base_url=url)
+    assert code == 200 and health["status"] == "ok" and health["llm_server"] is None, health
+    run = _check(copy, "check", "--json", generator="extractive", openai_base_url=url)
+    assert run.returncode == 0 and json.loads(run.stdout)["llm_server"] is None
+    assert seen == []

@@ -6,6 +6,7 @@ ask for the API key must not change the answer format, and the key never shows a
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
@@ -14,6 +15,7 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,8 +29,10 @@ from pdfgen import (
     pdf_bytes,
     write_encrypted_pdf,
 )
+from pydantic import SecretStr
 
 from sstc_assistant import cli
+from sstc_assistant.api import KeyGuard, create_app
 from sstc_assistant.assistant import Assistant
 from sstc_assistant.ingest import ingest
 from sstc_assistant.settings import Settings
@@ -79,6 +83,7 @@ def _settings(base: Path, corpus: Path, index: str) -> Settings:
         max_file_mb=MAX_MB,
         max_pdf_pages=MAX_PAGES,
         rate_limit_per_minute=0,
+        auth_failures_per_minute=0,  # the budget on wrong keys has its own tests below
         feedback_path=base / "feedback.jsonl",
     )
 
@@ -344,6 +349,98 @@ def test_upload_without_key_is_refused_before_the_body_is_read(served) -> None:
     assert not (served.corpus / "fine.pdf").exists()
 
 
+# --- guessing the key ------------------------------------------------------------------------------
+
+GUESSES = 3
+
+
+@contextlib.contextmanager
+def _uvicorn(app) -> Iterator[int]:
+    """Another app under uvicorn on a free loopback port, in this process (its log is captured too)."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_wrong_keys_use_up_a_per_client_budget(served) -> None:
+    """After GUESSES wrong or missing keys from one address, its corpus changes get 429 with
+    Retry-After, even with the right key and before an upload's body is read; asking still works,
+    and another address is not affected."""
+    settings = served.settings.model_copy(update={"auth_failures_per_minute": GUESSES})
+    app = create_app(Assistant(settings, embedder=served.assistant.embedder))
+    for path, method in (("/api/documents", "post"), ("/api/documents/{doc_id}", "delete")):
+        assert "429" in app.openapi()["paths"][path][method]["responses"], (path, method)
+    before = _state(served)
+    with _uvicorn(app) as port:
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for headers in (
+                {},
+                {"Authorization": "Bearer WRONG-kEy-77"},
+                {"Authorization": f"Bearer {SECRET}x"},
+            ):
+                r = client.delete("/api/documents/cities-project-overview", headers=headers)
+                assert r.status_code == 401, r.text
+            started = time.monotonic()
+            reply = _announce_upload(port, f"Authorization: Bearer {SECRET}\r\n", 50_000_000)
+            assert time.monotonic() - started < 5
+            assert reply.startswith("HTTP/1.1 429"), reply
+            retry = re.search(r"(?im)^retry-after: (\d+)\r$", reply)
+            assert retry and 1 <= int(retry.group(1)) <= 60, reply
+            assert "SSTC_AUTH_FAILURES_PER_MINUTE" in reply and SECRET not in reply
+            r = client.delete("/api/documents/cities-project-overview", headers=AUTH)
+            assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 60
+            assert "too many failed API-key attempts" in _message(r)
+            assert client.post("/api/search", json={"query": "pilot projects", "k": 1}).status_code == 200
+        # the whole of 127/8 is loopback: a second client address with the right key gets past the check
+        other = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(base_url=url, timeout=60, transport=other) as client:
+            r = client.delete("/api/documents/no-such-document", headers=AUTH)
+            assert r.status_code == 404, r.text
+    assert _state(served) == before
+
+
+def test_the_budget_refills_when_failures_leave_the_window() -> None:
+    guard = KeyGuard(SecretStr(SECRET), GUESSES, window=0.5)
+    right, wrong = f"Bearer {SECRET}", "Bearer WRONG-kEy-77"
+    for _ in range(GUESSES):
+        refused = guard.check("10.0.0.1", wrong)
+        assert refused is not None and refused.status == 401
+    refused = guard.check("10.0.0.1", right)
+    assert refused is not None and refused.status == 429 and refused.headers == {"Retry-After": "1"}
+    assert SECRET not in refused.message
+    assert guard.check("10.0.0.2", right) is None
+    time.sleep(0.6)
+    assert guard.check("10.0.0.1", right) is None
+    off = KeyGuard(SecretStr(SECRET), 0)
+    assert all(off.check("10.0.0.1", wrong).status == 401 for _ in range(50))
+    disabled = KeyGuard(None, GUESSES)  # nothing to guess: no key is configured, every change is 403
+    assert all(disabled.check("10.0.0.1", wrong).status == 403 for _ in range(2 * GUESSES))
+
+
+def test_ui_upload_spends_the_same_budget(served, tmp_path) -> None:
+    guard = KeyGuard(served.settings.api_key, GUESSES)
+    path = tmp_path / "guess.txt"
+    for key in ["wrong"] * GUESSES + [SECRET]:
+        path.write_text("The twin-city pilot on solar kiosks in Lomé was approved in 2037.", encoding="utf-8")
+        message = upload_document(served.assistant, str(path), key, guard=guard, client="10.0.0.9")
+    assert message.startswith("⚠️ too many failed API-key attempts"), message
+    assert SECRET not in message
+    assert not (served.corpus / "guess.txt").exists()
+
+
 # --- file names -----------------------------------------------------------------------------------
 
 
@@ -584,6 +681,7 @@ def test_the_key_is_in_no_response(served) -> None:
         "deep",
         "embedder",
         "generator",
+        "llm_server",
         "problems",
     }
     for headers in ({"Authorization": "Bearer WRONG-kEy-77"}, {"Authorization": f"Bearer {SECRET}x"}):

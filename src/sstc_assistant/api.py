@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import html
 import json
 import logging
+import math
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from fastapi import Depends, FastAPI, File, Header, HTTPException, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
@@ -26,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .assistant import MAX_QUESTION_CHARS, Assistant, clean_question
 from .eligibility import Briefing, Profile, briefing
+from .health import LLMServerHealth, add_llm_server
 from .index import StoreError
 from .retrieval import Filters
 from .types import Answer, IndexedDocument, SearchHit
@@ -128,6 +132,9 @@ class Health(BaseModel):
     deep: bool
     embedder: str
     generator: str
+    llm_server: LLMServerHealth | None = Field(
+        None, description="the openai generator's server; null for a generator in this process"
+    )
     problems: list[str] = Field(default_factory=list)
 
 
@@ -184,32 +191,111 @@ SSE_EVENT = {
 }
 ASKING = errors(400, 422, 429)
 ONE_DOCUMENT = errors(404, 422)
-CHANGING = errors(400, 401, 403, 404, 413, 422)
+CHANGING = {
+    **errors(400, 401, 403, 404, 413, 422),
+    429: {
+        "model": Message,
+        "description": "too many failed API-key attempts from this client "
+        "(SSTC_AUTH_FAILURES_PER_MINUTE); see Retry-After",
+    },
+}
 
 
-def key_problem(key: SecretStr | None, authorization: str | None) -> tuple[int, str] | None:
-    """Why a request may not change the corpus (status, message), or None. The message never
-    repeats what the client sent, and the comparison takes the same time for every wrong key."""
+class Refusal(NamedTuple):
+    """Why a request may not change the corpus: an HTTP status, a one-line message, extra headers."""
+
+    status: int
+    message: str
+    headers: Mapping[str, str] | None = None
+
+
+def key_problem(key: SecretStr | None, authorization: str | None) -> Refusal | None:
+    """Why a request may not change the corpus, or None. The message never repeats what the client
+    sent, and the comparison (of hashes, so not even the length shows) takes the same time for
+    every wrong key."""
     if key is None or not key.get_secret_value():
-        return (
+        return Refusal(
             403,
             "changing the corpus is disabled: start the server with SSTC_API_KEY set "
             "and send 'Authorization: Bearer <key>'",
         )
-    expected = f"Bearer {key.get_secret_value()}".encode()
-    if not hmac.compare_digest((authorization or "").encode("utf-8", "replace"), expected):
-        return 401, "missing or wrong API key (send 'Authorization: Bearer <key>')"
+    expected = hashlib.sha256(f"Bearer {key.get_secret_value()}".encode()).digest()
+    sent = hashlib.sha256((authorization or "").encode("utf-8", "replace")).digest()
+    if not hmac.compare_digest(sent, expected):
+        return Refusal(401, "missing or wrong API key (send 'Authorization: Bearer <key>')")
     return None
 
 
+class KeyGuard:
+    """The key check of every corpus change (REST and UI), with a budget of failed attempts per
+    client address: past `per_minute` failures in the last `window` seconds the address is refused
+    (429), even with the right key, until the oldest failure leaves the window. Keys cannot then be
+    guessed at full speed, and a refused attempt tells nothing about the key."""
+
+    MAX_CLIENTS = 10_000  # addresses remembered at once; a flood of new ones cannot grow memory
+
+    def __init__(self, key: SecretStr | None, per_minute: int, *, window: float = 60.0) -> None:
+        self.key = key
+        self.limit = per_minute
+        self.window = window
+        self.failures: dict[str, deque[float]] = {}
+        self.lock = threading.Lock()
+
+    def check(self, client: str, authorization: str | None) -> Refusal | None:
+        if self.limit <= 0:
+            return key_problem(self.key, authorization)
+        now = time.monotonic()
+        with self.lock:  # one decision at a time: concurrent guesses cannot overrun the budget
+            times = self.failures.get(client)
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if times is not None and len(times) >= self.limit:
+                wait = math.ceil(times[0] + self.window - now)
+                return Refusal(
+                    429,
+                    f"too many failed API-key attempts from this address: try again in {wait} s "
+                    "(SSTC_AUTH_FAILURES_PER_MINUTE)",
+                    {"Retry-After": str(wait)},
+                )
+            refused = key_problem(self.key, authorization)
+            if refused is not None and refused.status == 401:
+                self._failed(client, now)
+            elif times is not None and not times:
+                del self.failures[client]
+            return refused
+
+    def _failed(self, client: str, now: float) -> None:
+        if client not in self.failures and len(self.failures) >= self.MAX_CLIENTS:
+            for old in [c for c, t in self.failures.items() if not t or t[-1] <= now - self.window]:
+                del self.failures[old]
+            if len(self.failures) >= self.MAX_CLIENTS:  # all recent: forget the longest-known one
+                del self.failures[next(iter(self.failures))]
+        times = self.failures.setdefault(client, deque())
+        times.append(now)
+        if len(times) == self.limit:
+            log.warning(
+                "%d failed API-key attempts from %s within %g s: its corpus changes are refused "
+                "until they expire (SSTC_AUTH_FAILURES_PER_MINUTE)",
+                self.limit,
+                client,
+                self.window,
+            )
+
+
 class UploadGuard:
-    """Refuses an upload before its body is read: without the key (401/403), or over the size limit
-    by its Content-Length (413); a body sent without a length is cut off at the limit as it streams."""
+    """Refuses an upload before its body is read: without the key (401/403), from an address that
+    used up its failed-key budget (429), or over the size limit by its Content-Length (413); a body
+    sent without a length is cut off at the limit as it streams."""
 
     OVERHEAD = 64 * 1024  # multipart headers and boundaries around the file
 
     def __init__(
-        self, app: ASGIApp, *, path: str, max_bytes: int, problem: Callable[[str | None], tuple | None]
+        self,
+        app: ASGIApp,
+        *,
+        path: str,
+        max_bytes: int,
+        problem: Callable[[str, str | None], Refusal | None],
     ) -> None:
         self.app = app
         self.path = path
@@ -222,12 +308,14 @@ class UploadGuard:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        refused = self.problem(headers.get("authorization"))
+        refused = self.problem(_client(scope), headers.get("authorization"))
         length = headers.get("content-length", "")
         if refused is None and length.isdigit() and int(length) > self.max_body:
-            refused = (413, self.too_large)
+            refused = Refusal(413, self.too_large)
         if refused is not None:
-            response = JSONResponse({"message": refused[1]}, status_code=refused[0])
+            response = JSONResponse(
+                {"message": refused.message}, status_code=refused.status, headers=refused.headers
+            )
             response.headers["Connection"] = "close"  # the unread body must not become the next request
             await response(scope, receive, send)
             return
@@ -245,7 +333,14 @@ class UploadGuard:
         await self.app(scope, limited, send)
 
 
-def create_app(assistant: Assistant) -> FastAPI:
+def _client(scope: Scope) -> str:
+    """The client address a budget is kept for (the proxy's, unless uvicorn trusts its headers)."""
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
+    """The REST API; `guard` is shared with the UI when both are served (see server.build_app)."""
     app = FastAPI(
         title="SSTC Assistant API",
         description="Answers from South-South cooperation mandate documents, with citations.",
@@ -257,9 +352,8 @@ def create_app(assistant: Assistant) -> FastAPI:
     app.state.assistant = assistant
     feedback_lock = threading.Lock()
     limiter = RateLimiter(assistant.settings.rate_limit_per_minute)
-
-    def problem(authorization: str | None) -> tuple[int, str] | None:
-        return key_problem(assistant.settings.api_key, authorization)
+    guard = guard or KeyGuard(assistant.settings.api_key, assistant.settings.auth_failures_per_minute)
+    problem = guard.check
 
     # added before the rate limiter, so it sits inside it: an HTTPException raised while the body
     # streams must reach the exception handlers, not a middleware's task group
@@ -327,16 +421,17 @@ def create_app(assistant: Assistant) -> FastAPI:
             {"message": f"internal error ({type(exc).__name__}); see the server log"}, status_code=500
         )
 
-    def require_key(authorization: Annotated[str | None, Header()] = None) -> None:
-        refused = problem(authorization)
+    def require_key(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+        refused = problem(_client(request.scope), authorization)
         if refused:
             raise HTTPException(*refused)
 
     @app.get("/api/health", response_model=Health)
     def health(response: Response, deep: bool = False) -> Health:
         """Cheap enough for a load balancer to poll (counts and a sample); `?deep=true` compares
-        every passage. 503 when the index is damaged, so a balancer stops sending traffic here."""
-        report = assistant.health(deep=deep)
+        every passage. 503 when the index is damaged, so a balancer stops sending traffic here; an
+        unreachable LLM server (openai generator) is `degraded`: answers are quotations meanwhile."""
+        report = add_llm_server(assistant.health(deep=deep), assistant.settings)
         if report.status == "damaged":
             response.status_code = 503
         return Health(

@@ -56,7 +56,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         def progress(name: str, done: int, total: int) -> None:
             bar.update(task, total=total, completed=done, description=f"files {name[:40]:<40}")
 
-        report = ingest(settings, paths, rebuild=args.rebuild, prune=not args.no_prune, progress=progress)
+        def waiting() -> None:  # printed even with --quiet: it says why nothing moves
+            console.print(
+                f"waiting up to {settings.writer_wait_seconds:g} s for index '{settings.index}' "
+                "(another process is writing) …"
+            )
+
+        report = ingest(
+            settings,
+            paths,
+            rebuild=args.rebuild,
+            prune=not args.no_prune,
+            progress=progress,
+            lock_wait=settings.writer_wait_seconds,
+            on_wait=waiting,
+        )
     if args.json:
         out.print_json(report.model_dump_json())
     else:
@@ -98,8 +112,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Exit 0 when the index is whole, 1 when degraded, 2 when damaged (fix: `--rebuild`)."""
-    from .health import IndexHealth, check_index
+    """Exit 0 when the index is whole, 1 when degraded (or the openai generator's LLM server does
+    not answer), 2 when damaged (fix: `--rebuild`)."""
+    from .health import IndexHealth, add_llm_server, check_index
     from .index import Index, StoreError
 
     settings = _settings(args)
@@ -108,6 +123,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except StoreError as exc:  # so unreadable it would not open: still a verdict, not a crash
         health = IndexHealth(deep=args.deep)
         health.add("damaged", str(exc).splitlines()[0])
+    add_llm_server(health, settings)
     if args.json:
         out.print_json(health.model_dump_json())
     else:

@@ -3,7 +3,8 @@
 The cheap check never lists the vector store: it compares counts, looks up a few random passages
 and runs one nearest-neighbour query (measured at 100,000 passages: 20-35 ms, most of it Chroma's
 count). The deep check (`sstc check --deep`, `/api/health?deep=true`: 1.7-4.5 s there) compares
-every id and every document.
+every id and every document. With the `openai` generator the LLM server is asked for its models
+too (`add_llm_server`); the index check itself never is, so a start-up repair does not depend on it.
 """
 
 from __future__ import annotations
@@ -12,14 +13,24 @@ import random
 import sqlite3
 from typing import Literal
 
+import httpx
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from .index import Index, LexicalIndex, StoreError
 from .index import first_line as _line
+from .settings import Settings
 
 Status = Literal["ok", "degraded", "damaged"]
 SAMPLE = 8
+PROBE_SECONDS = 2.0  # a load balancer polls health; a silent LLM host must not hold it up for long
+
+
+class LLMServerHealth(BaseModel):
+    """Whether the OpenAI-compatible server of `SSTC_GENERATOR=openai` answers `GET /models`."""
+
+    reachable: bool
+    detail: str = Field(description="what the probe got; never the server's address or key")
 
 
 class IndexHealth(BaseModel):
@@ -34,12 +45,56 @@ class IndexHealth(BaseModel):
     generation: int = 0
     writing: bool = Field(False, description="an ingest holds the writer lock now")
     deep: bool = False
+    llm_server: LLMServerHealth | None = Field(
+        None, description="the openai generator's server; null for a generator in this process"
+    )
     problems: list[str] = Field(default_factory=list)
 
     def add(self, severity: Literal["degraded", "damaged"], problem: str) -> None:
         self.problems.append(problem)
         if severity == "damaged" or self.status == "ok":
             self.status = severity
+
+
+def add_llm_server(health: IndexHealth, settings: Settings) -> IndexHealth:
+    """Probe the LLM server of the openai generator (nothing for the others, which run in this
+    process) with one cheap request. A server that is down, refuses the key or fails makes health
+    `degraded`, not `damaged`: answers fall back to quotations of the passages meanwhile."""
+    if settings.generator != "openai":
+        return health
+    status, detail = _probe(settings.openai_base_url, settings.openai_api_key)
+    health.llm_server = LLMServerHealth(reachable=status is not None, detail=detail)
+    if status is None:
+        problem = (
+            f"the LLM server (SSTC_OPENAI_BASE_URL) cannot be reached ({detail}): answers fall back "
+            "to quotations until it answers; start it or fix SSTC_OPENAI_BASE_URL"
+        )
+    elif status in (401, 403):
+        problem = (
+            f"the LLM server refuses the key ({detail}): answers fall back to quotations; "
+            "fix SSTC_OPENAI_API_KEY"
+        )
+    elif status >= 500:
+        problem = f"the LLM server fails ({detail}): answers fall back to quotations until it recovers"
+    else:  # 2xx, or a server without the route (404) that may still chat
+        return health
+    health.add("degraded", problem)
+    return health
+
+
+def _probe(base_url: str | None, key: SecretStr | None) -> tuple[int | None, str]:
+    """`GET {base}/models` as the OpenAI client would send it: the HTTP status (None when nothing
+    answered) and what happened, in words that hold neither the address nor the key."""
+    if not base_url:
+        return None, "SSTC_OPENAI_BASE_URL is not set"
+    headers = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
+    try:
+        response = httpx.get(f"{base_url.rstrip('/')}/models", headers=headers, timeout=PROBE_SECONDS)
+    except httpx.TimeoutException:
+        return None, f"no answer in {PROBE_SECONDS:g} s"
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        return None, _line(exc)
+    return response.status_code, f"GET /models answered HTTP {response.status_code}"
 
 
 def check_index(index: Index, *, deep: bool = False) -> IndexHealth:

@@ -16,9 +16,9 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 from urllib.parse import urlparse
 
 import httpx
@@ -272,6 +272,104 @@ class LexicalIndex:
         return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 
+LOCK_NAME = ".writer.lock"
+
+
+class _HeldLock:
+    """This process's hold on one index's writer lock: its threads take turns on the mutex, other
+    processes on the `flock` of the lock file."""
+
+    def __init__(self) -> None:
+        self.mutex = threading.RLock()
+        self.depth = 0
+        self.file: IO[str] | None = None
+
+
+_HELD: dict[Path, _HeldLock] = {}
+_HELD_GUARD = threading.Lock()
+
+
+def _held(lock_path: Path) -> _HeldLock:
+    with _HELD_GUARD:
+        return _HELD.setdefault(lock_path.resolve(), _HeldLock())
+
+
+def _held_here(lock_path: Path) -> bool:
+    with _HELD_GUARD:
+        held = _HELD.get(lock_path.resolve())
+    return held is not None and held.depth > 0
+
+
+def _locked(settings: Settings, lock_path: Path, waited: float) -> StoreLockedError:
+    after = f" (waited {waited:g} s)" if waited > 0 else ""
+    return StoreLockedError(
+        f"another process is writing index '{settings.index}' (lock {lock_path}){after}; "
+        "wait for it to finish"
+    )
+
+
+@contextlib.contextmanager
+def writer_lock(
+    settings: Settings, wait: float = 0.0, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """One writing process per index (embedded Chroma is not safe with two, and the catalog and BM25
+    files must change together), also while `--rebuild` deletes and rebuilds it. Re-entrant within a
+    thread, whichever `Index` object of this process asks; other threads and processes wait up to
+    `wait` seconds, and `on_wait` is called once if they must (so a user knows why nothing moves).
+    The kernel drops the lock of a killed process."""
+    lock_path = settings.index_path / LOCK_NAME
+    held = _held(lock_path)
+    started = time.monotonic()
+    got = held.mutex.acquire(False)
+    if not got and wait > 0:
+        if on_wait is not None:
+            on_wait()
+            on_wait = None
+        got = held.mutex.acquire(timeout=wait)
+    if not got:
+        raise _locked(settings, lock_path, wait)
+    try:
+        if held.depth == 0:
+            held.file = _flock(lock_path, max(0.0, wait - (time.monotonic() - started)), on_wait)
+            if held.file is None:
+                raise _locked(settings, lock_path, wait)
+        held.depth += 1
+        try:
+            yield
+        finally:
+            held.depth -= 1
+            if held.depth == 0 and held.file is not None:
+                fcntl.flock(held.file, fcntl.LOCK_UN)
+                held.file.close()
+                held.file = None
+    finally:
+        held.mutex.release()
+
+
+def _flock(lock_path: Path, wait: float, on_wait: Callable[[], None] | None) -> IO[str] | None:
+    """The lock file, locked exclusively, or None when another process kept it for `wait` s."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(lock_path, "a+")  # noqa: SIM115 - held until the outermost block ends
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                fh.close()
+                return None
+            if on_wait is not None:
+                on_wait()
+                on_wait = None
+            time.sleep(0.05)
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    return fh
+
+
 class Index:
     """One named index: catalog + vectors + BM25, opened read-only or as the single writer."""
 
@@ -300,9 +398,6 @@ class Index:
         stat = self.catalog_path.stat()
         self.catalog_identity = (stat.st_dev, stat.st_ino)
         self._lexical_lock = threading.Lock()  # one BM25 build at a time; searches never take it
-        self._writer_mutex = threading.RLock()
-        self._writer_depth = 0
-        self._writer_file = None
         self.vectors: VectorStore = ChromaStore(settings, self.path / "chroma", collection_name(self))
         self.lexical = LexicalIndex(self.path / "bm25")
 
@@ -343,60 +438,29 @@ class Index:
 
     @property
     def lock_path(self) -> Path:
-        return self.path / ".writer.lock"
+        return self.path / LOCK_NAME
 
     @contextlib.contextmanager
-    def writer(self, wait: float = 0.0) -> Iterator[None]:
-        """One writing process per index (embedded Chroma is not safe with two, and the catalog
-        and BM25 files must change together). Re-entrant within a thread; other threads and
-        processes wait up to `wait` seconds. The kernel drops the lock of a killed process."""
-        started = time.monotonic()
-        got = self._writer_mutex.acquire(timeout=wait) if wait > 0 else self._writer_mutex.acquire(False)
-        if not got:
-            raise self._locked()
-        try:
-            if self._writer_depth == 0:
-                self._writer_file = self._flock(max(0.0, wait - (time.monotonic() - started)))
-            self._writer_depth += 1
+    def writer(self, wait: float = 0.0, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """The index's writer lock (see `writer_lock`), refused to a process whose catalog was
+        replaced since it opened it: what it wrote would go into files a rebuild has deleted."""
+        with writer_lock(self.settings, wait, on_wait):
             try:
-                yield
-            finally:
-                self._writer_depth -= 1
-                if self._writer_depth == 0 and self._writer_file is not None:
-                    fcntl.flock(self._writer_file, fcntl.LOCK_UN)
-                    self._writer_file.close()
-                    self._writer_file = None
-        finally:
-            self._writer_mutex.release()
-
-    def _flock(self, wait: float):
-        fh = open(self.lock_path, "a+")  # noqa: SIM115 - held until the outermost block ends
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    fh.close()
-                    raise self._locked() from None
-                time.sleep(0.05)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        return fh
-
-    def _locked(self) -> StoreLockedError:
-        return StoreLockedError(
-            f"another process is writing index '{self.settings.index}' (lock {self.lock_path}); "
-            "wait for it to finish"
-        )
+                stat = self.catalog_path.stat()
+                replaced = (stat.st_dev, stat.st_ino) != self.catalog_identity
+            except OSError:
+                replaced = True
+            if replaced:
+                raise StoreError(
+                    f"the catalog {self.catalog_path} was replaced since this process opened it "
+                    "(a rebuild?): restart this process"
+                )
+            yield
 
     def writing(self) -> bool:
         """Whether this or another process holds the writer lock now (never blocks a writer for
         long: a shared lock is taken and dropped at once)."""
-        if self._writer_depth:
+        if _held_here(self.lock_path):
             return True
         try:
             with open(self.lock_path, "a+") as fh:
@@ -685,17 +749,25 @@ def collection_name(index: Index) -> str:
     return name
 
 
-def wipe_index(settings: Settings) -> None:
-    """Delete an index entirely (`--rebuild`): catalog, vectors and BM25."""
+def wipe_index(settings: Settings, wait: float = 0.0) -> None:
+    """Delete an index entirely (`--rebuild`): catalog, vectors and BM25, under its writer lock (a
+    caller that goes on to build it anew holds the lock around both). The lock file stays, so a
+    process waiting for it waits on the same file as the one that holds it."""
     path = settings.index_path
-    if settings.chroma_url:
-        name = f"sstc-{settings.index}"
-        with contextlib.suppress(sqlite3.Error):
-            db = sqlite3.connect(f"file:{path / 'catalog.sqlite'}?mode=ro", uri=True)
-            row = db.execute("SELECT value FROM meta WHERE key = 'collection'").fetchone()
-            db.close()
-            name = row[0] if row else name
-        with contextlib.suppress(StoreError):
-            ChromaStore(settings, path / "chroma", name).drop()
-    if path.exists():
-        shutil.rmtree(path)
+    with writer_lock(settings, wait):
+        if settings.chroma_url:
+            name = f"sstc-{settings.index}"
+            with contextlib.suppress(sqlite3.Error):
+                db = sqlite3.connect(f"file:{path / 'catalog.sqlite'}?mode=ro", uri=True)
+                row = db.execute("SELECT value FROM meta WHERE key = 'collection'").fetchone()
+                db.close()
+                name = row[0] if row else name
+            with contextlib.suppress(StoreError):
+                ChromaStore(settings, path / "chroma", name).drop()
+        for entry in path.iterdir():
+            if entry.name == LOCK_NAME:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()

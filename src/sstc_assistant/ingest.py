@@ -7,6 +7,7 @@ transaction. The next run forgets pending documents and drops store entries nobo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from .chunking import chunk_document
 from .dedup import content_id, similar
 from .documents import DocumentError, doc_id_for, iter_corpus_files, read_document
 from .embeddings import Embedder, get_embedder
-from .index import Index, wipe_index
+from .index import Index, wipe_index, writer_lock
 from .settings import Settings
 from .types import Chunk
 
@@ -107,31 +108,36 @@ class Ingestor:
         progress: Progress | None = None,
         index: Index | None = None,
         lock_wait: float = 0.0,
+        on_wait: Callable[[], None] | None = None,
     ) -> IngestReport:
         """Ingest files/folders (None: the corpus; [] none, only recovery); with `index`, into that
-        open index (a serving process), waiting up to `lock_wait` s for another writer."""
+        open index (a serving process), waiting up to `lock_wait` s for another writer (`on_wait`
+        is called if it must)."""
         started = time.perf_counter()
         roots = [Path(p).resolve() for p in (self.settings.default_sources if paths is None else paths)]
-        if rebuild:
-            if index is not None:
-                raise ValueError("cannot rebuild an index that is open for serving")
-            wipe_index(self.settings)
-        own = index is None
-        index = index or Index(self.settings, create=True)
-        report = IngestReport(index=self.settings.index, embedder=self.embedder_name)
-        try:
-            with index.writer(wait=lock_wait):
-                index.check_embedder(self.embedder_name, claim=True)
-                report.recovered_pending = index.abandon_pending()
-                self._ingest_files(index, roots, report, prune=prune, progress=progress)
-                report.removed_vectors = index.collect_garbage()
-                missing = index.missing_vectors()
-                if missing:
-                    self._restore_vectors(index, missing)
-                index.refresh_lexical(save=True)
-        finally:
-            if own:
-                index.close()
+        with contextlib.ExitStack() as rebuilding:
+            if rebuild:
+                if index is not None:
+                    raise ValueError("cannot rebuild an index that is open for serving")
+                # held from the deletion until the new index is complete: no other writer in between
+                rebuilding.enter_context(writer_lock(self.settings, lock_wait, on_wait))
+                wipe_index(self.settings)
+            own = index is None
+            index = index or Index(self.settings, create=True)
+            report = IngestReport(index=self.settings.index, embedder=self.embedder_name)
+            try:
+                with index.writer(lock_wait, on_wait):
+                    index.check_embedder(self.embedder_name, claim=True)
+                    report.recovered_pending = index.abandon_pending()
+                    self._ingest_files(index, roots, report, prune=prune, progress=progress)
+                    report.removed_vectors = index.collect_garbage()
+                    missing = index.missing_vectors()
+                    if missing:
+                        self._restore_vectors(index, missing)
+                    index.refresh_lexical(save=True)
+            finally:
+                if own:
+                    index.close()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -326,5 +332,9 @@ def ingest(
     rebuild: bool = False,
     prune: bool = True,
     progress: Progress | None = None,
+    lock_wait: float = 0.0,
+    on_wait: Callable[[], None] | None = None,
 ) -> IngestReport:
-    return Ingestor(settings).run(paths, rebuild=rebuild, prune=prune, progress=progress)
+    return Ingestor(settings).run(
+        paths, rebuild=rebuild, prune=prune, progress=progress, lock_wait=lock_wait, on_wait=on_wait
+    )

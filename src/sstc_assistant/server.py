@@ -19,7 +19,7 @@ def build_app(settings: Settings | None = None, assistant: Assistant | None = No
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    from .api import create_app
+    from .api import KeyGuard, create_app
     from .ui import CSS, build_ui
 
     assistant = assistant or Assistant(settings)
@@ -27,8 +27,10 @@ def build_app(settings: Settings | None = None, assistant: Assistant | None = No
         logging.getLogger("sstc").warning("index '%s': %s", assistant.settings.index, note)
     assistant.documents()
     assistant.ask("warm-up: which services does the project offer?")  # load every model now
-    app = create_app(assistant)
-    ui = build_ui(assistant).queue(default_concurrency_limit=assistant.settings.ui_concurrency)
+    # one budget of failed API keys per client address, whether they are sent to the API or the UI
+    guard = KeyGuard(assistant.settings.api_key, assistant.settings.auth_failures_per_minute)
+    app = create_app(assistant, guard)
+    ui = build_ui(assistant, guard).queue(default_concurrency_limit=assistant.settings.ui_concurrency)
     return gr.mount_gradio_app(
         app,
         ui,

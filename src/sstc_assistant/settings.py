@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     feedback_path: Path = Path("feedback/feedback.jsonl")
     upload_dir: Path | None = Field(None, description="where uploads are saved; default corpus_dir")
     rate_limit_per_minute: int = Field(120, ge=0, description="per client address on ask/search; 0 = off")
+    auth_failures_per_minute: int = Field(
+        10,
+        ge=0,
+        description="wrong or missing API keys per client address in a minute; past them its "
+        "corpus changes get 429 until the minute has passed (0 = off)",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     ui_concurrency: int = Field(4, ge=1, le=64, description="answers the UI computes at once")
@@ -118,6 +124,11 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     support_min_similarity: float = Field(0.55, ge=0, le=1, description="verifier: sentence vs passage")
 
+    writer_wait_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="how long `sstc ingest` waits while another process (a server's upload) writes the index",
+    )
     max_file_mb: float = Field(100.0, gt=0, description="larger files are refused before reading")
     max_pdf_pages: int = Field(3000, ge=1)
 

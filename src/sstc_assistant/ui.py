@@ -13,7 +13,7 @@ from typing import get_args
 import gradio as gr
 from pydantic import ValidationError
 
-from .api import key_problem
+from .api import KeyGuard, key_problem
 from .assistant import Assistant
 from .eligibility import THEMES, EntityType, Profile, Region, briefing
 from .retrieval import Filters
@@ -114,15 +114,29 @@ def _one_line(exc: ValueError) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def upload_document(assistant: Assistant, path: str | None, key: str | None) -> str:
+def upload_document(
+    assistant: Assistant,
+    path: str | None,
+    key: str | None,
+    *,
+    guard: KeyGuard | None = None,
+    client: str = "unknown",
+) -> str:
     """The UI's way to add a document: the API key and every check of POST /api/documents, and
-    the same one-line reasons. The key is compared, never shown or logged."""
+    the same one-line reasons. The key is compared, never shown or logged; with `guard`, failed
+    keys spend the budget of the client's address that the API spends too."""
     if not path:
         return "⚠️ choose a file first"
-    refused = key_problem(assistant.settings.api_key, f"Bearer {key}" if key else None)
+    authorization = f"Bearer {key}" if key else None
+    if guard is not None:
+        refused = guard.check(client, authorization)
+    else:
+        refused = key_problem(assistant.settings.api_key, authorization)
     if refused is not None:
-        if refused[0] == 403:
+        if refused.status == 403:
             return "⚠️ adding documents is disabled: start the server with SSTC_API_KEY set"
+        if refused.status == 429:
+            return f"⚠️ {refused.message}"
         return "⚠️ missing or wrong API key"
     file = Path(path)
     try:
@@ -135,7 +149,9 @@ def upload_document(assistant: Assistant, path: str | None, key: str | None) -> 
     return f"Added **{outcome['doc_id']}**: {outcome['pages']} page(s), {outcome['chunks']} passage(s)."
 
 
-def build_ui(assistant: Assistant) -> gr.Blocks:
+def build_ui(assistant: Assistant, guard: KeyGuard | None = None) -> gr.Blocks:
+    """The chat UI; `guard` is the API's, so wrong keys typed here count against the same budget."""
+    guard = guard or KeyGuard(assistant.settings.api_key, assistant.settings.auth_failures_per_minute)
     docs = [d.doc_id for d in assistant.documents()]
 
     with gr.Blocks(title="SSTC Assistant", analytics_enabled=False) as demo:
@@ -238,8 +254,9 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
 
         send.click(feedback_with_comment, [rating, comment, last], [rating, comment])
 
-        def add_document(path, key):
-            message = upload_document(assistant, path, key)
+        def add_document(path, key, request: gr.Request):
+            client = request.client.host if request and request.client else "unknown"
+            message = upload_document(assistant, path, key, guard=guard, client=client)
             choices = [d.doc_id for d in assistant.documents()]
             return message, None, gr.update(choices=choices)
 
