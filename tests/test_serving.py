@@ -32,3 +32,35 @@ def test_a_server_process_runs_each_model_call_on_one_thread() -> None:
         env={k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"},
     )
     assert out.stdout.split()[0] == str(os.cpu_count())
+
+
+def test_answer_slots_admit_waiters_in_arrival_order() -> None:
+    """Under load no answer may be overtaken again and again: a freed slot goes to the oldest waiter,
+    even when the thread that freed it asks again at once (a plain semaphore lets it barge in)."""
+    import threading
+    import time
+
+    from sstc_assistant.assistant import FairSlots
+
+    slots = FairSlots(1)
+    admitted: list[str] = []
+
+    def waiter(n: int) -> None:
+        with slots:
+            admitted.append(str(n))
+
+    slots.__enter__()
+    threads = []
+    for n in range(5):
+        t = threading.Thread(target=waiter, args=(n,))
+        t.start()
+        threads.append(t)
+        while slots.waiting < n + 1:  # n is queued before n + 1 arrives
+            time.sleep(0.001)
+    slots.__exit__(None, None, None)
+    with slots:  # straight back in: must queue behind the five
+        admitted.append("again")
+    for t in threads:
+        t.join(timeout=10)
+    assert admitted == ["0", "1", "2", "3", "4", "again"]
+    assert slots.waiting == 0

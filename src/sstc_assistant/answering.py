@@ -174,11 +174,21 @@ class ExtractiveGenerator:
                         out.append(_Candidate(text, i))
         return out
 
-    def score(self, question: str, cands: list[_Candidate], hits: Sequence[SearchHit]) -> None:
+    def score(
+        self,
+        question: str,
+        cands: list[_Candidate],
+        hits: Sequence[SearchHit],
+        known: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """`known`: texts already embedded by the retrieval model, reused when it scores too."""
         if not cands:
             return
         embedder, _ = self.scorer(question)
-        q = embedder.embed_query(question)
+        if known and embedder is self.embedder and question in known:
+            q = known[question]
+        else:
+            q = embedder.embed_query(question)
         vecs = self.vectors.get(embedder, [c.text for c in cands])
         sims = vecs @ q
         terms = content_terms(question)
@@ -223,16 +233,18 @@ class ExtractiveGenerator:
             if cand.hit not in passage_fits:
                 hit = hits[cand.hit]
                 context = f"{hit.title}\n{hit.text}"
-                passage_fits[cand.hit] = states <= countries(context) and all(
+                passage_fits[cand.hit] = (not states or states <= countries(context)) and all(
                     names_ordinal(context, ordinal, heads) for ordinal, heads in ordinals
                 )
             if passage_fits[cand.hit] and (kind is None or has_answer_type(kind, cand.text, question)):
                 out.append(cand)
         return out
 
-    def draft(self, question: str, hits: Sequence[SearchHit]) -> Draft:
+    def draft(
+        self, question: str, hits: Sequence[SearchHit], known: dict[str, np.ndarray] | None = None
+    ) -> Draft:
         cands = self.candidates(hits)
-        self.score(question, cands, hits)
+        self.score(question, cands, hits, known)
         threshold = self.scorer(question)[1]
         if not cands:  # no sentence at all is no evidence: far below the threshold, not level with it
             return Draft([], evidence=0.0, threshold=threshold)

@@ -11,6 +11,7 @@ import threading
 import time
 import unicodedata
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -44,6 +45,41 @@ T = TypeVar("T")
 WRITE_WAIT_SECONDS = 300.0
 
 
+class FairSlots:
+    """A counting semaphore that admits waiters strictly in arrival order.
+
+    `threading.Semaphore` lets a newly arrived thread take a freed slot before the waiter it woke,
+    and the loser goes back to the end of the queue: under load a few answers waited twice the
+    average. Here the thread leaving hands its slot straight to the oldest waiter."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._lock = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+
+    def __enter__(self) -> FairSlots:
+        with self._lock:
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return self
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        turn.acquire()  # released by the thread that hands over its slot
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._free += 1
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+
 class Assistant:
     """Loads the embedder and opens the index once; safe to share between threads."""
 
@@ -56,7 +92,7 @@ class Assistant:
         # more answers at once than cores only makes every one slower (the models' thread pools
         # fight over the CPU); the rest wait their turn in order
         slots = self.settings.answer_concurrency or max(1, os.cpu_count() or 1)
-        self._answer_slots = threading.BoundedSemaphore(slots)
+        self._answer_slots = FairSlots(slots)
 
     @cached_property
     def index(self) -> Index:
@@ -155,12 +191,19 @@ class Assistant:
     ) -> Answer:
         t0 = time.perf_counter()
         query = standalone(question, [turn for turn in history if turn])
-        hits = self.search(query, k, filters=filters, mode=mode)
+        # the question is embedded once: retrieval and (in other languages) sentence scoring share it
+        vector = (
+            None if (mode or self.settings.retrieval_mode) == "bm25" else self.embedder.embed_query(query)
+        )
+        hits = self.retriever.search(
+            query, k or self.settings.top_k, mode=mode, filters=filters, query_vector=vector
+        )
         t1 = time.perf_counter()
         generator = self.generator
         # whether to answer is decided from retrieval evidence, before any model writes a word
         # retrieval used the resolved question; sentences are scored against what was asked now
-        evidence = self.extractive.draft(question, hits) if hits else Draft([])
+        known = {query: vector} if vector is not None else {}
+        evidence = self.extractive.draft(question, hits, known=known) if hits else Draft([])
         draft, used = evidence, generator.name
         if evidence.claims and evidence.evidence >= evidence.threshold and generator is not self.extractive:
             try:

@@ -9,6 +9,7 @@ it reads; these rules are what lets the assistant say "the documents do not say"
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _STOPWORD_TEXT = """
 a about above after again all also am an and any are as at be been being both but by can could
@@ -27,8 +28,10 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/+\-]*")
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "s", "e", "y")
 
 
+@lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
-    """A light suffix fold so `initiated`/`initiate` and `priorities`/`priority` meet."""
+    """A light suffix fold so `initiated`/`initiate` and `priorities`/`priority` meet (memoised:
+    every answer stems the same few thousand words of its passages)."""
     for suffix in _SUFFIXES:
         if len(word) - len(suffix) >= 4 and word.endswith(suffix):
             return word[: -len(suffix)]

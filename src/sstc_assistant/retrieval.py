@@ -170,7 +170,10 @@ class Retriever:
         mode: RetrievalMode | None = None,
         filters: Filters | None = None,
         boost_named: bool = True,
+        query_vector: np.ndarray | None = None,
     ) -> list[SearchHit]:
+        """`query_vector`: the query already embedded by the retrieval model (a caller that needs
+        the vector too embeds once)."""
         query = query.strip()
         if not query:
             return []
@@ -182,7 +185,13 @@ class Retriever:
         if allowed is not None:
             named = [d for d in named if d in allowed]
         fetch = max(k * 4, 40)
-        qvec = self.embedder.embed_query(query) if mode != "bm25" else None
+        qvec = (
+            None
+            if mode == "bm25"
+            else query_vector
+            if query_vector is not None
+            else self.embedder.embed_query(query)
+        )
         dense: list[tuple[str, float]] = []
         lexical: list[tuple[str, float]] = []
         if qvec is not None:
