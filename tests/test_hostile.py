@@ -32,7 +32,7 @@ from pdfgen import (
 from pydantic import SecretStr
 
 from sstc_assistant import cli
-from sstc_assistant.api import KeyGuard, create_app
+from sstc_assistant.api import KeyGuard, RateLimiter, create_app
 from sstc_assistant.assistant import Assistant
 from sstc_assistant.ingest import ingest
 from sstc_assistant.settings import Settings
@@ -428,6 +428,20 @@ def test_the_budget_refills_when_failures_leave_the_window() -> None:
     assert all(off.check("10.0.0.1", wrong).status == 401 for _ in range(50))
     disabled = KeyGuard(None, GUESSES)  # nothing to guess: no key is configured, every change is 403
     assert all(disabled.check("10.0.0.1", wrong).status == 403 for _ in range(2 * GUESSES))
+
+
+def test_a_flood_of_addresses_cannot_grow_the_question_rate_limiter() -> None:
+    """Every address gets a bucket; a flood of new ones is bounded, and a client that is being
+    limited keeps its state while the refilled buckets of others are forgotten."""
+    limiter = RateLimiter(per_minute=3)
+    limiter.MAX_CLIENTS = 100
+    for _ in range(3):
+        assert limiter.take("10.9.9.9") == 0.0
+    assert limiter.take("10.9.9.9") > 0  # limited
+    for n in range(1_000):
+        limiter.take(f"10.1.{n // 256}.{n % 256}")
+    assert len(limiter.buckets) <= limiter.MAX_CLIENTS
+    assert limiter.take("10.9.9.9") > 0, "the limited client must not be forgotten while it is limited"
 
 
 def test_ui_upload_spends_the_same_budget(served, tmp_path) -> None:

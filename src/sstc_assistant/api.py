@@ -49,6 +49,8 @@ LIMITED_PATHS = frozenset(
 class RateLimiter:
     """A token bucket per client address: `per_minute` requests, refilled continuously."""
 
+    MAX_CLIENTS = 10_000  # addresses remembered at once; a flood of new ones cannot grow memory
+
     def __init__(self, per_minute: int) -> None:
         self.rate = per_minute / 60.0
         self.capacity = float(per_minute)
@@ -61,6 +63,8 @@ class RateLimiter:
             return 0.0
         now = time.monotonic()
         with self.lock:
+            if client not in self.buckets and len(self.buckets) >= self.MAX_CLIENTS:
+                self._forget(now)
             tokens, last = self.buckets.get(client, (self.capacity, now))
             tokens = min(self.capacity, tokens + (now - last) * self.rate)
             if tokens >= 1:
@@ -68,6 +72,19 @@ class RateLimiter:
                 return 0.0
             self.buckets[client] = (tokens, now)
             return (1 - tokens) / self.rate
+
+    def _forget(self, now: float) -> None:
+        """Drop the buckets that have refilled (a full bucket is the same as none); if every one is
+        still in use, the fullest: a client being limited is the last to be forgotten."""
+
+        def now_tokens(client: str) -> float:
+            tokens, last = self.buckets[client]
+            return tokens + (now - last) * self.rate
+
+        for client in [c for c in self.buckets if now_tokens(c) >= self.capacity]:
+            del self.buckets[client]
+        if len(self.buckets) >= self.MAX_CLIENTS:
+            del self.buckets[max(self.buckets, key=now_tokens)]
 
 
 class HistoryTurn(BaseModel):
