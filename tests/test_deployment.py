@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -65,6 +66,17 @@ def _cites(answer: dict, doc_id: str) -> bool:
     )
 
 
+def _answered_soon(url: str, doc_id: str, within: float = 60.0) -> bool:
+    """Another process's upload is in the shared vectors at once, and in this process's BM25 index
+    once the background rebuild that the first query after it starts has finished (seconds)."""
+    deadline = time.monotonic() + within
+    while not _cites(_ask(url, doc_id), doc_id):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
+
+
 def _docs(url: str) -> set[str]:
     return {d["doc_id"] for d in httpx.get(f"{url}/api/documents", timeout=30).json()}
 
@@ -97,9 +109,8 @@ def test_two_api_processes_share_one_chroma_server(tmp_path: Path) -> None:
         # written through one, answered through the other
         r = _upload(one.url, "lusaka-bus-pilot")
         assert r.status_code == 201 and r.json()["status"] == "added", r.text
-        answer = _ask(two.url, "lusaka-bus-pilot")
-        assert _cites(answer, "lusaka-bus-pilot"), answer
-        assert FACTS["lusaka-bus-pilot"][2] in answer["answer"]
+        assert _answered_soon(two.url, "lusaka-bus-pilot")
+        assert FACTS["lusaka-bus-pilot"][2] in _ask(two.url, "lusaka-bus-pilot")["answer"]
 
         # uploads to both at once: the writer lock makes one wait for the other, neither fails
         results: dict[str, int] = {}
@@ -116,8 +127,8 @@ def test_two_api_processes_share_one_chroma_server(tmp_path: Path) -> None:
         for t in threads:
             t.join(timeout=300)
         assert results == {"recife-desalination": 201, "hanoi-flood-twinning": 201}
-        assert _cites(_ask(two.url, "recife-desalination"), "recife-desalination")
-        assert _cites(_ask(one.url, "hanoi-flood-twinning"), "hanoi-flood-twinning")
+        assert _answered_soon(two.url, "recife-desalination")
+        assert _answered_soon(one.url, "hanoi-flood-twinning")
         assert _docs(one.url) == _docs(two.url) == corpus_docs | set(FACTS)
 
         # deleted through two, gone through one

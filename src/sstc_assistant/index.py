@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -26,6 +27,8 @@ import numpy as np
 
 from .settings import Settings
 from .types import Chunk, DocumentMeta, IndexedDocument, ParsedDocument
+
+log = logging.getLogger("sstc")
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -398,6 +401,8 @@ class Index:
         stat = self.catalog_path.stat()
         self.catalog_identity = (stat.st_dev, stat.st_ino)
         self._lexical_lock = threading.Lock()  # one BM25 build at a time; searches never take it
+        self._refresher: threading.Thread | None = None
+        self._refresher_guard = threading.Lock()
         self.vectors: VectorStore = ChromaStore(settings, self.path / "chroma", collection_name(self))
         self.lexical = LexicalIndex(self.path / "bm25")
 
@@ -668,6 +673,8 @@ class Index:
         with self._lexical_lock:
             gen = self.generation
             if self.lexical.generation == gen:
+                if save and self.lexical.saved_state() != (gen, len(self.lexical.ids)):
+                    self.lexical.save()  # brought up to date by a query's background refresh
                 return
             fresh = LexicalIndex(self.lexical.path)
             if fresh.load() and fresh.generation == gen:
@@ -683,16 +690,33 @@ class Index:
     def lexical_for_search(self) -> LexicalIndex:
         """The BM25 index a query should use now.
 
-        A stale one is brought up to date first (an upload is answerable at once, through any
-        process), except while another thread is already rebuilding it: rebuilding takes seconds on
-        a large index, and the queries arriving meanwhile use the previous one rather than queue."""
+        A stale one (the catalog moved on: an upload here or in another process) is rebuilt on a
+        low-priority background thread while queries go on with the previous one: rebuilding takes
+        seconds on a large index, and a query that waited for it held up every answer queued
+        behind it. Meanwhile new passages are found by dense search, and passages of removed
+        documents are dropped when hits are resolved. Only when there is none yet does a query
+        build it."""
         lexical = self.lexical
         if lexical.generation == self.generation:
             return lexical
-        if lexical.generation >= 0 and self._lexical_lock.locked():
-            return lexical
-        self.refresh_lexical(save=False)
-        return self.lexical
+        if lexical.generation < 0:
+            self.refresh_lexical(save=False)
+            return self.lexical
+        with self._refresher_guard:
+            if self._refresher is None or not self._refresher.is_alive():
+                self._refresher = threading.Thread(
+                    target=self._refresh_quietly, name="sstc-bm25", daemon=True
+                )
+                self._refresher.start()
+        return lexical
+
+    def _refresh_quietly(self) -> None:
+        with contextlib.suppress(AttributeError, OSError):  # not on every platform, nor always allowed
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.settings.ingest_nice)
+        try:
+            self.refresh_lexical(save=False)
+        except Exception:  # the next query tries again; never take a server thread down
+            log.exception("rebuilding the BM25 index of '%s' failed", self.settings.index)
 
     # --- lookups for retrieval -----------------------------------------------------------------
 
