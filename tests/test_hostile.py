@@ -88,11 +88,30 @@ def _settings(base: Path, corpus: Path, index: str) -> Settings:
     )
 
 
+@contextlib.contextmanager
+def _uvicorn(app, **config) -> Iterator[int]:
+    """An app under uvicorn on a free loopback port, in this process (so its log is captured)."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
     """`build_app` (API + UI, as `sstc serve` builds it) under uvicorn on a free port, in this
     process so every log record of the server is captured; a second index for the CLI."""
-    import uvicorn
 
     from sstc_assistant.server import build_app
 
@@ -115,16 +134,8 @@ def served(tmp_path_factory: pytest.TempPathFactory):
         lg.propagate, lg.level = True, logging.DEBUG
     assistant = Assistant(settings)
     app = build_app(settings, assistant)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="debug", access_log=True)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.1)
+    stack = contextlib.ExitStack()
+    port = stack.enter_context(_uvicorn(app, log_level="debug", access_log=True))
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
     try:
         yield SimpleNamespace(
@@ -139,8 +150,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
         )
     finally:
         client.close()
-        server.should_exit = True
-        thread.join(timeout=30)
+        stack.close()
         root.removeHandler(log)
         root.setLevel(level)
         for lg, propagate, lg_level in saved:
@@ -352,26 +362,6 @@ def test_upload_without_key_is_refused_before_the_body_is_read(served) -> None:
 # --- guessing the key ------------------------------------------------------------------------------
 
 GUESSES = 3
-
-
-@contextlib.contextmanager
-def _uvicorn(app) -> Iterator[int]:
-    """Another app under uvicorn on a free loopback port, in this process (its log is captured too)."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def test_wrong_keys_use_up_a_per_client_budget(served) -> None:

@@ -121,10 +121,7 @@ _MONEY_QUESTION = re.compile(
     re.I,
 )
 _MONEY = re.compile(r"[$€£]|\b(US\$|USD|EUR|dollars?|euros?|million|billion)\b", re.I)
-_DAY_OF_MONTH = re.compile(
-    r"\b\d{1,2}(?:\s*(?:to|-|–|and)\s*\d{1,2})?\s+(January|February|March|April|May|June|July|August|"
-    r"September|October|November|December)\b"
-)
+_DAY_OF_MONTH = re.compile(rf"\b\d{{1,2}}(?:\s*(?:to|-|–|and)\s*\d{{1,2}})?\s+{_MONTHS}\b")
 
 
 _HOW_MANY = re.compile(r"\bhow many\s+((?:[A-Za-z][\w-]*\s+){0,2}[A-Za-z][\w-]*)", re.I)
