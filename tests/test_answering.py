@@ -167,6 +167,23 @@ def test_out_of_scope_questions_abstain(corpus_assistant: Assistant, question: s
         ("What does the Buenos Aires outcome document encourage?", "A/RES/73/291"),
         ("What does the Nairobi outcome document say about triangular cooperation?", "A/RES/64/222"),
         ("What did the General Assembly decide in resolutions 73/249?", "A/RES/73/249"),
+        # the same outcomes as the UN's other official languages name them
+        ("根据《布宜诺斯艾利斯成果文件》，到2050年城市人口比例是多少？", "A/RES/73/291"),
+        ("¿Qué pidió el documento final de Buenos Aires?", "A/RES/73/291"),
+        ("Que dit le document final de Nairobi ?", "A/RES/64/222"),
+        ("¿Dónde se celebró la PABA+40?", "A/RES/73/291"),
+        (
+            "¿Cuántas delegaciones intervinieron en el 22.º período de sesiones del Comité de Alto Nivel?",
+            "A/80/39",
+        ),
+        (
+            "متى عُقدت الدورة الثانية والعشرون للجنة الرفيعة المستوى المعنية بالتعاون فيما بين بلدان الجنوب؟",
+            "A/80/39",
+        ),
+        (
+            "大会第72/237号决议就《新城市议程》敦促联合国做什么？",
+            "A/RES/72/237",
+        ),  # no spaces around the number
     ],
 )
 def test_named_symbols_are_recognised(question: str, symbol: str) -> None:

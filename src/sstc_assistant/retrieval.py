@@ -61,19 +61,30 @@ class Filters(BaseModel):
         return not (self.year_to and (year is None or year > self.year_to))
 
 
-# Named outcomes people use instead of symbols.
+# Named outcomes people use instead of symbols, in English and then as the UN's other official
+# languages (fr, es, ru, ar, zh) name them: a question in Chinese about the Buenos Aires outcome
+# document is searched inside it as an English one is.
 NAMED_DOCUMENTS = {
-    r"\bBAPA\s*\+\s*40\b": "A/RES/73/291",
-    r"\bBuenos Aires outcome document\b": "A/RES/73/291",
+    r"\bBAPA\s*\+\s*40\b|\bPABA\s*\+\s*40\b": "A/RES/73/291",
+    r"\bBuenos Aires outcome document\b|\bdocument final de Buenos Aires\b|\bdocumento final de Buenos Aires\b|"
+    r"Буэнос-Айресск\w* итогов\w* документ|итогов\w* документ\w* Буэнос-Айреса|وثيقة بوينس آيرس الختامية|"
+    r"الوثيقة الختامية لبوينس آيرس|布宜诺斯艾利斯成果文件": "A/RES/73/291",
     r"\bsecond High-level United Nations Conference on South-South Cooperation\b": "A/RES/73/291",
-    r"\bNairobi outcome document\b": "A/RES/64/222",
+    r"\bNairobi outcome document\b|\bdocument final de Nairobi\b|\bdocumento final de Nairobi\b|"
+    r"Найробийск\w* итогов\w* документ|وثيقة نيروبي الختامية|内罗毕成果文件": "A/RES/64/222",
     r"\bHigh-level Committee(?: on South-South Cooperation)?\b.{0,40}\b(2025|twenty-second)\b": "A/80/39",
     r"\btwenty-second session of the High-level Committee(?: on South-South Cooperation)?\b": "A/80/39",
+    r"\bvingt-deuxième session du Comité de haut niveau\b|\b(?:22\.?º|vigésimo segundo) período de sesiones del "
+    r"Comité de Alto Nivel\b|двадцать втор\w* сесси\w* Комитета высокого уровня|"
+    r"الدورة الثانية والعشرون?ن? للجنة الرفيعة المستوى|高级别委员会第二十二届会议": "A/80/39",
     r"\bquadrennial comprehensive policy review\b": "A/RES/79/226",
     r"\bQCPR\b": "A/RES/79/226",
 }
 _SYMBOL = re.compile(r"\b((?:A|E|S|DP|TD|UNW|ST)(?:/[A-Za-z0-9.\-]+)+)")
-_RESOLUTION = re.compile(r"\bresolutions?\s+(\d{2,3})/(\d{1,4})\b|\b(\d{2,3})/(\d{1,4})\b", re.IGNORECASE)
+# digits bounded by non-digits, not by word boundaries: Chinese writes "第72/237号决议" with no space
+_RESOLUTION = re.compile(
+    r"\bresolutions?\s+(\d{2,3})/(\d{1,4})\b|(?<![\d/.])(\d{2,3})/(\d{1,4})(?![\d/])", re.IGNORECASE
+)
 
 
 def named_symbols(question: str) -> list[str]:
