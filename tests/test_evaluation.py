@@ -221,3 +221,47 @@ def test_eval_end_to_end(tmp_path: Path, corpus_assistant) -> None:
     assert len((out / "results.jsonl").read_text().splitlines()) == 2
     assert "recall@5" in (out / "report.md").read_text()
     assert "data:image/png;base64," in (out / "report.html").read_text()
+
+
+def _judged(qid: str, question: str, gold_answerable: bool, confidence: float):
+    from sstc_assistant.evaluation import QuestionResult
+
+    return QuestionResult(
+        id=qid, kind="factoid", lang="en", question=question, gold_answerable=gold_answerable,
+        answerable=confidence >= 0, answer="", confidence=confidence, retrieved=[],
+        first_relevant_rank=None, recall_at={}, ndcg10=0.0, token_f1=None, answer_recall=None,
+        sentences=0, supported_sentences=0, citations=0, relevant_citations=0,
+        citation_correct_doc=0, latency_ms=0.0, failures=[],
+    )  # fmt: skip
+
+
+def test_calibration_moves_each_languages_threshold_on_its_own() -> None:
+    """Other languages' threshold (e5) is swept without touching the English one, and the held-out
+    figures of a set the thresholds separate perfectly are perfect."""
+    from sstc_assistant.evaluation import calibrate, cross_validate
+
+    results = [
+        _judged("e1", "What did the resolution request?", True, 0.20),
+        _judged("e2", "Who won the 2022 World Cup?", False, -0.30),
+        _judged("o1", "¿Qué pidió la resolución a la UNCTAD?", True, -0.02),  # just under: answerable
+        _judged("o2", "¿Quién ganó la Copa Mundial de 2022?", False, -0.05),
+    ]
+    other = {round(t, 3): (p, r, kept) for t, p, r, kept in calibrate(results, "other")}
+    assert other[0.0] == (0.667, 1.0, 0.5)  # o1 abstains wrongly at the current threshold
+    assert other[-0.03] == (1.0, 1.0, 1.0)  # 0.03 lower: o1 answered, o2 still abstains
+    assert other[-0.06] == (1.0, 0.5, 1.0)  # too low: o2 answered too
+    english = {round(t, 2): (p, r, kept) for t, p, r, kept in calibrate(results, "english")}
+    assert english[-0.3] == (0.5, 0.5, 0.5)  # e2 answered; o1 still abstains wrongly: only English moved
+    many = [
+        _judged(f"{lang}{i}", q, answerable, conf)
+        for i in range(10)
+        for lang, q, answerable, conf in [
+            ("e", "What did the resolution request?", True, 0.2),
+            ("e", "Who won the 2022 World Cup?", False, -0.3),
+            ("o", "¿Qué pidió la resolución?", True, -0.02),
+            ("o", "¿Quién ganó la Copa Mundial?", False, -0.05),
+        ]
+    ]
+    cv = cross_validate(many)
+    assert (cv["precision"], cv["recall"]) == (1.0, 1.0)
+    assert all(-0.05 < other_shift <= -0.02 for _, other_shift in cv["shifts"])

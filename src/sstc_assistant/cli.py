@@ -249,13 +249,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
         )
     if args.calibrate:
-        out.print("shift  abstain-P  abstain-R  answered-share   (shift = change to SSTC_ABSTAIN_THRESHOLD*)")
-        for t, p, r, kept in calibrate(runs[0][1]):
-            out.print(f"{t:+5.2f}  {p:9.3f}  {r:9.3f}  {kept:14.3f}")
+        for group, setting in (("english", "SSTC_ABSTAIN_THRESHOLD"), ("other", "SSTC_ABSTAIN_THRESHOLD_E5")):
+            out.print(
+                f"shift   abstain-P  abstain-R  answered-share   (shift = change to {setting}, {group} questions)"
+            )
+            for t, p, r, kept in calibrate(runs[0][1], group):
+                out.print(f"{t:+6.3f}  {p:9.3f}  {r:9.3f}  {kept:14.3f}")
         cv = cross_validate(runs[0][1])
         out.print(
-            f"{cv['folds']}-fold cross-validated (shift chosen on the other folds by abstention F1): "
-            f"held-out abstention P {cv['precision']:.3f} / R {cv['recall']:.3f}; shifts {cv['shifts']}"
+            f"{cv['folds']}-fold cross-validated (both shifts chosen on the other folds by abstention F1): "
+            f"held-out abstention P {cv['precision']:.3f} / R {cv['recall']:.3f}; "
+            f"shifts (English, other) {cv['shifts']}"
         )
     out.print(f"wrote {out_dir}/metrics.json, results.jsonl, report.md, report.html")
     return 0

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from .assistant import Assistant
 from .citations import SupportChecker
+from .questions import is_english
 from .types import Answer, Source
 
 JUDGE = (
@@ -353,44 +354,66 @@ def write_outputs(out: Path, runs: list[tuple[dict, list[QuestionResult]]], data
     write_report(out, runs, dataset)
 
 
-def calibrate(results: Sequence[QuestionResult]) -> list[tuple[float, float, float, float]]:
-    """(threshold shift, abstention precision, abstention recall, share of answerable answered): what
-    moving every abstention threshold by the shift would give."""
+# shifts tried per threshold: MiniLM scores spread over tenths, e5 similarities over hundredths
+SHIFTS = {
+    "english": [x / 100 for x in range(-30, 31, 2)],
+    "other": [x / 1000 for x in range(-60, 61, 5)],
+}
+
+
+def scorer_group(r: QuestionResult) -> str:
+    """Which abstention threshold judged this question: English (SSTC_ABSTAIN_THRESHOLD) or
+    another language (SSTC_ABSTAIN_THRESHOLD_E5), decided as the assistant decides it."""
+    return "english" if is_english(r.question) else "other"
+
+
+def _abstains(r: QuestionResult, shifts: dict[str, float]) -> bool:
+    return r.confidence < shifts[scorer_group(r)]
+
+
+def _figures(rows: Sequence[QuestionResult], shifts: dict[str, float]) -> tuple[int, int, int]:
+    """(true abstentions, wrong abstentions, missed abstentions) with the thresholds shifted."""
+    tp = sum(_abstains(r, shifts) and not r.gold_answerable for r in rows)
+    fp = sum(_abstains(r, shifts) and r.gold_answerable for r in rows)
+    fn = sum(not _abstains(r, shifts) and not r.gold_answerable for r in rows)
+    return tp, fp, fn
+
+
+def calibrate(results: Sequence[QuestionResult], group: str) -> list[tuple[float, float, float, float]]:
+    """(threshold shift, abstention precision, abstention recall, share of answerable answered) over
+    all questions, moving only the threshold of `group` ("english" or "other") by the shift."""
     rows = []
-    for t in [x / 100 for x in range(-30, 31, 2)]:
-        abst = [r for r in results if r.confidence < t]
-        unans = [r for r in results if not r.gold_answerable]
+    for t in SHIFTS[group]:
+        tp, fp, fn = _figures(results, {"english": 0.0, "other": 0.0, group: t})
         ans = [r for r in results if r.gold_answerable]
-        p = sum(not r.gold_answerable for r in abst) / len(abst) if abst else 0.0
-        rec = sum(r.confidence < t for r in unans) / len(unans) if unans else 0.0
-        kept = sum(r.confidence >= t for r in ans) / len(ans) if ans else 0.0
-        rows.append((t, round(p, 3), round(rec, 3), round(kept, 3)))
+        p = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        rows.append((t, round(p, 3), round(rec, 3), round((len(ans) - fp) / len(ans), 3) if ans else 0.0))
     return rows
 
 
 def cross_validate(results: Sequence[QuestionResult], folds: int = 5) -> dict:
-    """Held-out abstention figures for a threshold chosen on the other folds (the shift with the best
-    abstention F1 there, the smallest shift on ties): how much of the in-sample figure is owed to
-    calibrating on the very questions it is measured on. Folds are fixed by question id."""
+    """Held-out abstention figures for thresholds chosen on the other folds (the pair of shifts with
+    the best abstention F1 there): how much of the in-sample figure is
+    owed to calibrating on the very questions it is measured on. Folds are fixed by question id."""
     ordered = sorted(results, key=lambda r: r.id)
-    shifts = [x / 100 for x in range(-30, 31, 2)]
+    pairs = [{"english": e, "other": o} for e in SHIFTS["english"] for o in SHIFTS["other"]]
     tp = fp = fn = 0
     chosen = []
     for f in range(folds):
         train = [r for i, r in enumerate(ordered) if i % folds != f]
         test = [r for i, r in enumerate(ordered) if i % folds == f]
 
-        def f1(t: float, rows: Sequence[QuestionResult] = train) -> float:
-            a = sum(r.confidence < t and not r.gold_answerable for r in rows)
-            p = a / max(1, sum(r.confidence < t for r in rows))
-            rec = a / max(1, sum(not r.gold_answerable for r in rows))
-            return 2 * p * rec / (p + rec) if p + rec else 0.0
+        def f1(shifts: dict[str, float], rows: Sequence[QuestionResult] = train) -> float:
+            a, wrong, missed = _figures(rows, shifts)
+            return 2 * a / (2 * a + wrong + missed) if a else 0.0
 
-        best = max(shifts, key=lambda t: (round(f1(t), 6), -abs(t)))
-        chosen.append(best)
-        tp += sum(r.confidence < best and not r.gold_answerable for r in test)
-        fp += sum(r.confidence < best and r.gold_answerable for r in test)
-        fn += sum(r.confidence >= best and not r.gold_answerable for r in test)
+        # ties go to the higher thresholds (abstaining more), whatever the defaults are, so the
+        # held-out figure does not lean towards the thresholds in use
+        best = max(pairs, key=lambda sh: (round(f1(sh), 6), sh["english"] + sh["other"]))
+        chosen.append((best["english"], best["other"]))
+        a, wrong, missed = _figures(test, best)
+        tp, fp, fn = tp + a, fp + wrong, fn + missed
     return {
         "folds": folds,
         "shifts": chosen,

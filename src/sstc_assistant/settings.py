@@ -75,9 +75,9 @@ class Settings(BaseSettings):
         description="answer-sentence vectors kept in memory (about 1.5 kB each); popular passages are scored once",
     )
     abstain_threshold_e5: float = Field(
-        0.85,
+        0.825,
         description="threshold on the e5 similarity of the best sentence to a question in another language "
-        "(5-fold cross-validated on eval/)",
+        "(chosen by 5-fold cross-validation on eval/: `sstc eval --calibrate`)",
     )
     abstain_threshold: float = Field(
         0.45, description="answer only when the best sentence scores at least this (calibrated on eval/)"
