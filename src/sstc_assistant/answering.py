@@ -196,8 +196,8 @@ class ExtractiveGenerator:
         kind = answer_type(question)
         facts = question_facts(question)
         s = self.settings
-        # a question in another language shares no words with English passages, and its answer-type
-        # cues are English: its evidence is the cross-lingual similarity alone
+        # a question in another language shares no words with English passages: its evidence is the
+        # cross-lingual similarity alone (what it asks for is still checked, in `fitting`)
         cross = embedder.name == "e5" and not is_english(question)
         for cand, sim in zip(cands, sims, strict=True):
             passage = hits[cand.hit].text.lower()
