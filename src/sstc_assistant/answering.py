@@ -179,14 +179,15 @@ class ExtractiveGenerator:
         question: str,
         cands: list[_Candidate],
         hits: Sequence[SearchHit],
-        known: dict[str, np.ndarray] | None = None,
+        question_vector: np.ndarray | None = None,
     ) -> None:
-        """`known`: texts already embedded by the retrieval model, reused when it scores too."""
+        """`question_vector`: the question as the retrieval model embedded it, reused when that
+        model scores the sentences too (questions in other languages)."""
         if not cands:
             return
         embedder, _ = self.scorer(question)
-        if known and embedder is self.embedder and question in known:
-            q = known[question]
+        if question_vector is not None and embedder is self.embedder:
+            q = question_vector
         else:
             q = embedder.embed_query(question)
         vecs = self.vectors.get(embedder, [c.text for c in cands])
@@ -241,10 +242,10 @@ class ExtractiveGenerator:
         return out
 
     def draft(
-        self, question: str, hits: Sequence[SearchHit], known: dict[str, np.ndarray] | None = None
+        self, question: str, hits: Sequence[SearchHit], question_vector: np.ndarray | None = None
     ) -> Draft:
         cands = self.candidates(hits)
-        self.score(question, cands, hits, known)
+        self.score(question, cands, hits, question_vector)
         threshold = self.scorer(question)[1]
         if not cands:  # no sentence at all is no evidence: far below the threshold, not level with it
             return Draft([], evidence=0.0, threshold=threshold)

@@ -32,6 +32,7 @@ from .eligibility import Briefing, Profile, briefing
 from .health import LLMServerHealth, add_llm_server
 from .index import StoreError
 from .retrieval import Filters
+from .settings import Settings
 from .types import Answer, IndexedDocument, SearchHit
 
 # documented, not enforced by the pattern: `clean_question` refuses blank text with a clearer message
@@ -258,6 +259,10 @@ class KeyGuard:
         self.failures: dict[str, deque[float]] = {}
         self.lock = threading.Lock()
 
+    @classmethod
+    def for_settings(cls, settings: Settings) -> KeyGuard:
+        return cls(settings.api_key, settings.auth_failures_per_minute)
+
     def check(self, client: str, authorization: str | None) -> Refusal | None:
         if self.limit <= 0:
             return key_problem(self.key, authorization)
@@ -369,7 +374,7 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
     app.state.assistant = assistant
     feedback_lock = threading.Lock()
     limiter = RateLimiter(assistant.settings.rate_limit_per_minute)
-    guard = guard or KeyGuard(assistant.settings.api_key, assistant.settings.auth_failures_per_minute)
+    guard = guard or KeyGuard.for_settings(assistant.settings)
     problem = guard.check
 
     # added before the rate limiter, so it sits inside it: an HTTPException raised while the body

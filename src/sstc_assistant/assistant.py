@@ -30,7 +30,7 @@ from .answering import (
 from .documents import SUPPORTED_SUFFIXES, DocumentError, doc_id_for, read_document
 from .embeddings import Embedder, get_embedder
 from .health import IndexHealth, check_index
-from .index import Index, StoreError
+from .index import Index, StoreError, lower_thread_priority
 from .ingest import Ingestor, IngestReport
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
@@ -202,8 +202,8 @@ class Assistant:
         generator = self.generator
         # whether to answer is decided from retrieval evidence, before any model writes a word
         # retrieval used the resolved question; sentences are scored against what was asked now
-        known = {query: vector} if vector is not None else {}
-        evidence = self.extractive.draft(question, hits, known=known) if hits else Draft([])
+        same = vector if query == question else None  # a follow-up is scored as asked, not as resolved
+        evidence = self.extractive.draft(question, hits, question_vector=same) if hits else Draft([])
         draft, used = evidence, generator.name
         if evidence.claims and evidence.evidence >= evidence.threshold and generator is not self.extractive:
             try:
@@ -293,13 +293,12 @@ class Assistant:
         with self._lock:
             if self._ingest_pool is None:
                 self._ingest_pool = ThreadPoolExecutor(
-                    max_workers=1, thread_name_prefix="sstc-ingest", initializer=self._lower_priority
+                    max_workers=1,
+                    thread_name_prefix="sstc-ingest",
+                    initializer=lower_thread_priority,
+                    initargs=(self.settings.ingest_nice,),
                 )
         return self._ingest_pool.submit(fn, *args).result()
-
-    def _lower_priority(self) -> None:
-        with contextlib.suppress(AttributeError, OSError):  # not on every platform, nor always allowed
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.settings.ingest_nice)
 
     def _refuse_taken(self, target: Path) -> None:
         """An upload may add a document, never overwrite a file or an indexed document of that id."""

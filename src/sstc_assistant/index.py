@@ -373,6 +373,13 @@ def _flock(lock_path: Path, wait: float, on_wait: Callable[[], None] | None) -> 
     return fh
 
 
+def lower_thread_priority(nice: int) -> None:
+    """Give the calling thread the OS priority `nice`: background work (an upload's ingest, a BM25
+    rebuild) takes the CPU only when the answers being computed leave it free."""
+    with contextlib.suppress(AttributeError, OSError):  # not on every platform, nor always allowed
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+
+
 class Index:
     """One named index: catalog + vectors + BM25, opened read-only or as the single writer."""
 
@@ -711,8 +718,7 @@ class Index:
         return lexical
 
     def _refresh_quietly(self) -> None:
-        with contextlib.suppress(AttributeError, OSError):  # not on every platform, nor always allowed
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.settings.ingest_nice)
+        lower_thread_priority(self.settings.ingest_nice)
         try:
             self.refresh_lexical(save=False)
         except Exception:  # the next query tries again; never take a server thread down

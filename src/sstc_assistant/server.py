@@ -28,7 +28,7 @@ def build_app(settings: Settings | None = None, assistant: Assistant | None = No
     assistant.documents()
     assistant.ask("warm-up: which services does the project offer?")  # load every model now
     # one budget of failed API keys per client address, whether they are sent to the API or the UI
-    guard = KeyGuard(assistant.settings.api_key, assistant.settings.auth_failures_per_minute)
+    guard = KeyGuard.for_settings(assistant.settings)
     app = create_app(assistant, guard)
     ui = build_ui(assistant, guard).queue(default_concurrency_limit=assistant.settings.ui_concurrency)
     return gr.mount_gradio_app(

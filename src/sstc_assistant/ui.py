@@ -151,7 +151,7 @@ def upload_document(
 
 def build_ui(assistant: Assistant, guard: KeyGuard | None = None) -> gr.Blocks:
     """The chat UI; `guard` is the API's, so wrong keys typed here count against the same budget."""
-    guard = guard or KeyGuard(assistant.settings.api_key, assistant.settings.auth_failures_per_minute)
+    guard = guard or KeyGuard.for_settings(assistant.settings)
     docs = [d.doc_id for d in assistant.documents()]
 
     with gr.Blocks(title="SSTC Assistant", analytics_enabled=False) as demo:
