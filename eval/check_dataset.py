@@ -14,7 +14,9 @@ Checks, for every record:
     (``--docs`` first, then ``<repo>/corpus``, ``<repo>/../shared/corpus``,
     ``<repo>/../shared/un-docs`` and the same folders under /work); PDF sources
     give 1-based pypdf page numbers, ``.txt`` sources give ``"pages": []``
-    (whole document); the evidence span occurs on the cited page(s), compared
+    (whole document) or the pages ``sstc_assistant.documents.read_document``
+    infers from printed footers (the index's pages; checked when the package
+    imports, else the whole text is searched); the evidence span occurs on the cited page(s), compared
     after normalisation (Unicode NFKC, case, soft hyphens removed, all dashes
     and hyphens removed together with surrounding whitespace, so that
     hyphenated line breaks such as ``develop-\\nment`` or ``South-\\nSouth`` match,
@@ -22,10 +24,17 @@ Checks, for every record:
   * answer support: at least one gold answer has >= 60 % of its content
     (non-stopword) tokens present in the cited evidence or pages (the union of
     all sources of the question, so answers of multi-doc questions may join
-    facts from several documents).
+    facts from several documents);
+  * the optional fields of generated sets (eval/generated/FORMAT.md): ``split``
+    (dev/test), ``method``, ``origin`` (``{"doc_id", "page"}`` of the passage a
+    question was made from, null only for ``out-of-domain``; a
+    ``left-out-document`` question's ``origin.evidence`` must stand on that page),
+    ``keypoints`` (each point has a phrase in the cited text), ``note``; ids
+    ``q001`` or ``g-`` + 10 hex digits.
 
 Prints a summary (counts per kind, language, answerability) and exits with
-status 1 if any check fails. Needs only the standard library and pypdf.
+status 1 if any check fails. Needs only the standard library and pypdf (and,
+for the inferred pages of .txt sources, the sstc_assistant package when installed).
 """
 
 from __future__ import annotations
@@ -38,7 +47,10 @@ import re
 import sys
 import unicodedata
 
-KINDS = {"policy", "eligibility", "factoid", "multi-doc", "unanswerable"}
+UNANSWERABLE_KINDS = {"unanswerable", "left-out-document", "out-of-domain"}
+KINDS = {"policy", "eligibility", "factoid", "multi-doc", "paraphrase"} | UNANSWERABLE_KINDS
+SPLITS = {"dev", "test"}
+ID_PATTERN = re.compile(r"q\d{3,}|g-[0-9a-f]{10}")
 LANGS = {"en", "fr", "es", "ar", "zh", "ru"}
 REQUIRED = {
     "id": str,
@@ -109,6 +121,7 @@ class DocStore:
         self._pdf: dict[str, object] = {}
         self._pages: dict[tuple[str, int], str] = {}
         self._txt: dict[str, str] = {}
+        self._txt_pages: dict[str, list[str] | None] = {}
 
     def locate(self, doc_id: str) -> str | None:
         for d in self.dirs:
@@ -138,6 +151,17 @@ class DocStore:
         if key not in self._pages:
             self._pages[key] = self._reader(path).pages[page - 1].extract_text() or ""
         return self._pages[key]
+
+    def txt_pages(self, path: str) -> list[str] | None:
+        """Pages of a text file as the assistant's reader infers them; None without the package."""
+        if path not in self._txt_pages:
+            try:
+                from sstc_assistant.documents import read_document
+            except ImportError:
+                self._txt_pages[path] = None
+            else:
+                self._txt_pages[path] = [p.text for p in read_document(path).pages]
+        return self._txt_pages[path]
 
     def txt_text(self, path: str) -> str:
         if path not in self._txt:
@@ -175,8 +199,8 @@ def check_schema(rec: dict, errors: list[str]) -> None:
             errors.append(f"field {key!r} should be {typ.__name__}")
     if errors:
         return
-    if not re.fullmatch(r"q\d{3,}", rec["id"]):
-        errors.append(f"id {rec['id']!r} should look like q001")
+    if not ID_PATTERN.fullmatch(rec["id"]):
+        errors.append(f"id {rec['id']!r} should look like q001 or g-0123456789")
     if not rec["question"].strip():
         errors.append("empty question")
     if rec["kind"] not in KINDS:
@@ -197,9 +221,10 @@ def check_schema(rec: dict, errors: list[str]) -> None:
             or not all(isinstance(p, int) and not isinstance(p, bool) for p in s["pages"])
         ):
             errors.append(f"bad source entry {s!r}")
+    check_optional_fields(rec, errors)
     if rec["answerable"]:
-        if rec["kind"] == "unanswerable":
-            errors.append("answerable question has kind 'unanswerable'")
+        if rec["kind"] in UNANSWERABLE_KINDS:
+            errors.append(f"answerable question has kind {rec['kind']!r}")
         if not rec["answers"]:
             errors.append("answerable question without answers")
         if not rec["sources"]:
@@ -216,10 +241,89 @@ def check_schema(rec: dict, errors: list[str]) -> None:
             if len(docs) < 2:
                 errors.append("multi-doc question must cite at least two documents")
     else:
-        if rec["kind"] != "unanswerable":
-            errors.append("unanswerable question must have kind 'unanswerable'")
+        if rec["kind"] not in UNANSWERABLE_KINDS:
+            errors.append(f"unanswerable question must have a kind of {sorted(UNANSWERABLE_KINDS)}")
         if rec["answers"] or rec["sources"] or rec["evidence"]:
             errors.append("unanswerable question must have empty answers/sources/evidence")
+
+
+def check_optional_fields(rec: dict, errors: list[str]) -> None:
+    """Types of the fields generated sets add (all optional for hand-made sets)."""
+    if "split" in rec and rec["split"] not in SPLITS:
+        errors.append(f"split {rec['split']!r} should be one of {sorted(SPLITS)}")
+    if "method" in rec and not (isinstance(rec["method"], str) and rec["method"].strip()):
+        errors.append("method must be a non-empty string")
+    if "note" in rec and not isinstance(rec["note"], str):
+        errors.append("note must be a string")
+    if "origin" in rec:
+        origin = rec["origin"]
+        if origin is None:
+            if rec.get("kind") != "out-of-domain":
+                errors.append("origin may be null only for out-of-domain questions")
+        elif (
+            not isinstance(origin, dict)
+            or not isinstance(origin.get("doc_id"), str)
+            or not isinstance(origin.get("page"), int)
+            or isinstance(origin.get("page"), bool)
+            or origin["page"] < 1
+        ):
+            errors.append(f"origin should be {{'doc_id': str, 'page': int >= 1}} or null: {origin!r}")
+        elif rec.get("kind") == "out-of-domain":
+            errors.append("an out-of-domain question has no origin document")
+        elif rec.get("kind") == "left-out-document" and not isinstance(origin.get("evidence"), str):
+            errors.append("a left-out-document question needs origin.evidence (where the answer is)")
+    if "keypoints" in rec:
+        kp = rec["keypoints"]
+        if not (
+            isinstance(kp, list)
+            and kp
+            and all(
+                isinstance(point, list) and point and all(isinstance(a, str) and a.strip() for a in point)
+                for point in kp
+            )
+        ):
+            errors.append("keypoints must be a non-empty list of non-empty lists of phrases")
+        elif not rec.get("answerable"):
+            errors.append("keypoints only make sense for answerable questions")
+
+
+def _source_text(store: DocStore, path: str, doc_id: str, pages: list[int], errors: list[str]) -> str | None:
+    """The text a source's evidence must stand in: its pages, or the whole text document."""
+    if path.endswith(".pdf"):
+        if not pages:
+            errors.append(f"{doc_id}: PDF source needs page numbers")
+            return None
+        n = store.n_pages(path)
+        bad = [p for p in pages if not 1 <= p <= n]
+        if bad:
+            errors.append(f"{doc_id}: pages {bad} outside 1..{n}")
+            return None
+        return "\n".join(store.page_text(path, p) for p in sorted(set(pages)))
+    if not pages:
+        return store.txt_text(path)
+    inferred = store.txt_pages(path)
+    if inferred is None:  # without the package the pages cannot be checked: search the whole text
+        return store.txt_text(path)
+    bad = [p for p in pages if not 1 <= p <= len(inferred)]
+    if bad:
+        errors.append(f"{doc_id}: pages {bad} outside the inferred pages 1..{len(inferred)}")
+        return None
+    return "\n".join(inferred[p - 1] for p in sorted(set(pages)))
+
+
+def check_origin(rec: dict, store: DocStore, errors: list[str]) -> None:
+    """The passage a generated question was made from exists (and holds a left-out answer)."""
+    origin = rec.get("origin")
+    if not isinstance(origin, dict):
+        return
+    path = store.locate(origin["doc_id"])
+    if path is None:
+        errors.append(f"origin document {origin['doc_id']!r} not found")
+        return
+    text = _source_text(store, path, origin["doc_id"], [origin["page"]], errors)
+    ev = origin.get("evidence")
+    if text is not None and isinstance(ev, str) and normalise(ev) not in normalise(text):
+        errors.append(f"{origin['doc_id']}: origin evidence not found on page {origin['page']}: {ev[:80]!r}")
 
 
 def check_grounding(rec: dict, store: DocStore, errors: list[str]) -> None:
@@ -230,22 +334,9 @@ def check_grounding(rec: dict, store: DocStore, errors: list[str]) -> None:
         if path is None:
             errors.append(f"document {doc_id!r} not found")
             continue
-        if path.endswith(".pdf"):
-            if not pages:
-                errors.append(f"{doc_id}: PDF source needs page numbers")
-                continue
-            n = store.n_pages(path)
-            bad = [p for p in pages if not 1 <= p <= n]
-            if bad:
-                errors.append(f"{doc_id}: pages {bad} outside 1..{n}")
-                continue
-            texts = [store.page_text(path, p) for p in sorted(set(pages))]
-            haystack = "\n".join(texts)
-        else:
-            if pages:
-                errors.append(f'{doc_id}: .txt sources must give "pages": [] (page breaks are not recorded)')
-                continue
-            haystack = store.txt_text(path)
+        haystack = _source_text(store, path, doc_id, pages, errors)
+        if haystack is None:
+            continue
         if normalise(ev) not in normalise(haystack):
             where = f"page(s) {pages}" if pages else "document"
             errors.append(f"{doc_id}: evidence not found on {where}: {ev[:80]!r}")
@@ -253,7 +344,13 @@ def check_grounding(rec: dict, store: DocStore, errors: list[str]) -> None:
         support_texts.append(haystack)
     if not support_texts:
         return
-    support = set(tokens("\n".join(support_texts)))
+    cited = normalise("\n".join(support_texts))
+    for i, point in enumerate(rec.get("keypoints") or []):
+        if not any(normalise(phrase) in cited for phrase in point):
+            errors.append(f"keypoint {i + 1} has no phrase in the cited text: {point!r}")
+    joined = "\n".join(support_texts)
+    # the normalised tokens join words across dashes ("CS – a" -> "csa"); the plain ones keep them
+    support = set(tokens(joined)) | set(re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", joined).lower()))
     best, best_answer = 0.0, rec["answers"][0] if rec["answers"] else ""
     for ans in rec["answers"]:
         ct = content_tokens(ans)
@@ -309,9 +406,11 @@ def main(argv: list[str] | None = None) -> int:
         if questions[(tuple(rec.get("history") or []), (rec.get("question") or "").strip().lower())] > 1:
             errors.append("duplicate question")
         check_schema(rec, errors)
-        if not errors and rec["answerable"]:
+        if not errors:
             try:
-                check_grounding(rec, store, errors)
+                check_origin(rec, store, errors)
+                if rec["answerable"]:
+                    check_grounding(rec, store, errors)
             except Exception as exc:  # unreadable PDF and the like
                 errors.append(f"error while reading sources: {exc!r}")
         if errors:
@@ -328,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("  per kind: " + ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
     print("  per lang: " + ", ".join(f"{k}={v}" for k, v in sorted(langs.items())))
+    for field in ("split", "method"):
+        counts = collections.Counter(r[field] for _, r in records if field in r)
+        if counts:
+            print(f"  per {field}: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     if not args.quiet:
         print("  document directories: " + ", ".join(store.dirs))
     if failures:
