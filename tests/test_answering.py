@@ -59,7 +59,7 @@ def assert_grounded(answer: Answer, assistant: Assistant) -> None:
     parts = _MARKER.split(answer.answer)
     assert parts[-1].strip() == "", "text after the last marker is not cited"
     for sentence, n in zip(parts[0::2], parts[1::2], strict=False):
-        sentence = sentence.strip()
+        sentence = sentence.strip().removeprefix("- ")  # a bullet of a list answer
         assert sentence, "a marker without a sentence"
         assert _squash(sentence) in _squash(by_n[int(n)].quote), (sentence, by_n[int(n)].quote)
 
@@ -785,3 +785,29 @@ def test_another_conference_of_the_same_rank_is_not_the_one_asked_about(
         "Who was the President of the twenty-second session of the High-level Committee on South-South Cooperation?"
     )
     assert president.answerable and "Omar Hilale" in president.answer
+
+
+# --- 7. conversations and lists ------------------------------------------------------------------
+
+ESTABLISHED = "When was the UN Office for South-South Cooperation established?"
+
+
+def test_a_follow_up_is_answered_as_its_standalone_question(corpus_assistant: Assistant) -> None:
+    first = corpus_assistant.ask(ESTABLISHED)
+    assert first.answerable and "1974" in first.answer
+    answer = corpus_assistant.ask("And what was it first called?", history=[ESTABLISHED])
+    assert answer.answerable, answer.sources[:1]
+    assert "Special Unit for Technical Cooperation between Developing Countries" in answer.answer
+    assert_grounded(answer, corpus_assistant)
+
+
+def test_a_question_for_a_list_gets_one_cited_bullet_per_point(corpus_assistant: Assistant) -> None:
+    answer = corpus_assistant.ask("Which services does the Cities Project offer to cities?")
+    assert answer.answerable
+    bullets = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert len(bullets) >= 2 and len(bullets) == len(answer.answer.splitlines())
+    assert all(_MARKER.search(b) for b in bullets)
+    assert_grounded(answer, corpus_assistant)
+    # a question for one fact keeps the short answer
+    fact = corpus_assistant.ask(YEAR_QUESTION)
+    assert not fact.answer.startswith("- ")

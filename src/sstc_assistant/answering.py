@@ -16,24 +16,14 @@ from typing import Protocol
 
 import numpy as np
 
+from .answerability import AnswerabilityModel, Candidate, QuestionView, describe, is_candidate
 from .chunking import sentence_spans
 from .citations import SupportChecker, pages_of_quote
 from .dedup import containment
 from .embeddings import Embedder
 from .index import Index
-from .questions import (
-    answer_type,
-    content_terms,
-    countries,
-    has_answer_type,
-    is_english,
-    names_ordinal,
-    question_acronyms,
-    question_facts,
-    question_ordinals,
-    spells_out,
-    stem,
-)
+from .lexicons import alternation, lexicon
+from .questions import asks_for_list, content_terms, is_english
 from .settings import Settings
 from .types import Answer, Citation, SearchHit, Source
 
@@ -61,11 +51,16 @@ def imitates_citations(text: str) -> bool:
     return bool(_MARKER_LIKE.search(text))
 
 
+_HEADING_END = re.compile(r"[.;:!?…)\"”’\]]$")
+
+
 def looks_like_prose(text: str) -> bool:
-    """Table rows, figure labels and headers are not answers."""
+    """Table rows, figure labels, headings and headers are not answers."""
     tokens = text.split()
     if len(tokens) < 4:
         return False
+    if len(tokens) <= 12 and not _HEADING_END.search(text.strip()):
+        return False  # "I. Outcome of the fourth session", "Principle 5: Clarity in defining terrorism"
     words = [t for t in tokens if re.fullmatch(r"[(“\"]?[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]*[.,;:)”\"]*", t)]
     lower = [t for t in words if t[:1].islower()]
     digits = [t for t in tokens if re.search(r"\d", t)]
@@ -88,6 +83,7 @@ class Draft:
     unsupported: list[str] = field(default_factory=list)
     evidence: float = 0.0  # best question-sentence score seen by the generator
     threshold: float = 0.0  # the abstention threshold that applies to that score
+    layout: str = "prose"  # "list": one bullet per distinct point, in document order
 
 
 class Generator(Protocol):
@@ -134,141 +130,126 @@ class SentenceVectors:
         return np.vstack([found[k] for k in keys])
 
 
-@dataclass
-class _Candidate:
-    text: str
-    hit: int
-    score: float = 0.0
-
-
 class ExtractiveGenerator:
-    """Picks the retrieved sentences that best answer the question; never writes text of its own."""
+    """Picks the retrieved sentences that best answer the question; never writes text of its own.
+
+    Which sentence answers, and whether any does, is the learned decision of `answerability`."""
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, settings: Settings, english: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        settings: Settings,
+        english: Embedder | None = None,
+        model: AnswerabilityModel | None = None,
+    ) -> None:
         self.embedder = embedder  # the retrieval model: reads every language it supports
-        self.english = english  # sharper on English questions, and calibrated for abstention
+        self.english = english  # sharper on English questions
         self.settings = settings
+        self._model = model
         self.vectors = SentenceVectors(settings.sentence_cache_size)
 
-    def scorer(self, question: str) -> tuple[Embedder, float]:
-        """The model that scores sentences for this question, and the abstention threshold for it."""
-        if self.english is not None and is_english(question):
-            return self.english, self.settings.abstain_threshold
-        if self.embedder.name == "e5":
-            return self.embedder, self.settings.abstain_threshold_e5
-        return self.embedder, self.settings.abstain_threshold
+    @property
+    def model(self) -> AnswerabilityModel:
+        """Loaded at the first answer (training computes features without a model)."""
+        if self._model is None:
+            self._model = AnswerabilityModel.load()
+        return self._model
 
-    def candidates(self, hits: Sequence[SearchHit]) -> list[_Candidate]:
+    def scorer(self, view: QuestionView) -> Embedder:
+        """The model that scores sentences for this question."""
+        if self.english is not None and view.english:
+            return self.english
+        return self.embedder
+
+    def threshold(self, view: QuestionView) -> float:
+        """The calibrated threshold of the question's group, unless a setting overrides it."""
+        s = self.settings
+        override = s.abstain_threshold if view.english else s.abstain_threshold_other
+        return override if override is not None else self.model.groups[self.model.group(view)].threshold
+
+    def candidates(self, hits: Sequence[SearchHit], passages: int | None = None) -> list[Candidate]:
         out = []
-        for i, hit in enumerate(hits[: self.settings.answer_passages]):
+        for i, hit in enumerate(hits[: passages or self.settings.answer_passages]):
             for block in hit.text.split("\n\n"):
                 for a, b in sentence_spans(block, clauses=False):
                     text = block[a:b].strip()
                     if (
                         looks_like_prose(text)
+                        and is_candidate(text)
                         and not looks_like_instruction(text)
                         and not imitates_citations(text)
                     ):
-                        out.append(_Candidate(text, i))
+                        out.append(Candidate(text, i))
         return out
 
-    def score(
+    def assess(
         self,
-        question: str,
-        cands: list[_Candidate],
+        view: QuestionView,
         hits: Sequence[SearchHit],
         question_vector: np.ndarray | None = None,
-    ) -> None:
-        """`question_vector`: the question as the retrieval model embedded it, reused when that
-        model scores the sentences too (questions in other languages)."""
+        *,
+        score: bool = True,
+    ) -> list[Candidate]:
+        """Every candidate sentence with its features and (unless `score` is off, as in training)
+        its probability of answering.
+
+        `question_vector`: the question as the retrieval model embedded it, reused when that model
+        scores the sentences too (questions in other languages)."""
+        listing = asks_for_list(view.asked)
+        cands = self.candidates(hits, self.settings.answer_list_passages if listing else None)
         if not cands:
-            return
-        embedder, _ = self.scorer(question)
+            return cands
+        embedder = self.scorer(view)
         if question_vector is not None and embedder is self.embedder:
             q = question_vector
         else:
-            q = embedder.embed_query(question)
-        vecs = self.vectors.get(embedder, [c.text for c in cands])
-        sims = vecs @ q
-        terms = content_terms(question)
-        spelled = {a: stem(a.lower()) for a in question_acronyms(question)}
-        kind = answer_type(question)
-        facts = question_facts(question)
-        s = self.settings
-        # a question in another language shares no words with English passages: its evidence is the
-        # cross-lingual similarity alone (what it asks for is still checked, in `fitting`)
-        cross = embedder.name == "e5" and not is_english(question)
+            q = embedder.embed_query(view.text)
+        sims = self.vectors.get(embedder, [c.text for c in cands]) @ q
         for cand, sim in zip(cands, sims, strict=True):
-            passage = hits[cand.hit].text.lower()
-            if cross:
-                cand.score = float(sim) - s.answer_type_penalty * sum(f not in passage for f in facts)
-                continue
-            shared = terms & content_terms(cand.text)
-            # "UNCTAD" in the question, "United Nations Conference on Trade and Development" in the text
-            shared |= {
-                t for a, t in spelled.items() if t in terms and t not in shared and spells_out(a, cand.text)
-            }
-            overlap = len(shared) / len(terms) if terms else 0.0
-            cand.score = (
-                float(sim)
-                + s.answer_lexical_weight * overlap
-                + 0.02 / (1 + cand.hit)
-                + (s.answer_named_weight if "named" in hits[cand.hit].scores else 0.0)
-                - (0.0 if has_answer_type(kind, cand.text, question) else s.answer_type_penalty)
-                - s.answer_type_penalty * sum(f not in passage for f in facts)
-            )
-
-    @staticmethod
-    def fitting(question: str, cands: list[_Candidate], hits: Sequence[SearchHit]) -> list[_Candidate]:
-        """The sentences that could answer at all: holding what is asked (a figure, a year, a person),
-        from a passage naming the same occurrence of what the question pins ("the twelfth Expo") and
-        the States it names. Similar wording is not an answer to a question about something else."""
-        kind = answer_type(question)
-        ordinals = question_ordinals(question)
-        states = countries(question)
-        passage_fits: dict[int, bool] = {}
-        out = []
-        for cand in cands:
-            if cand.hit not in passage_fits:
-                hit = hits[cand.hit]
-                context = f"{hit.title}\n{hit.text}"
-                passage_fits[cand.hit] = (not states or states <= countries(context)) and all(
-                    names_ordinal(context, ordinal, heads) for ordinal, heads in ordinals
-                )
-            if passage_fits[cand.hit] and (kind is None or has_answer_type(kind, cand.text, question)):
-                out.append(cand)
-        return out
+            cand.sim = float(sim)
+        describe(view, cands, hits)
+        if score:
+            self.model.score(view, cands)
+        return cands
 
     def draft(
-        self, question: str, hits: Sequence[SearchHit], question_vector: np.ndarray | None = None
+        self,
+        view: QuestionView,
+        hits: Sequence[SearchHit],
+        question_vector: np.ndarray | None = None,
     ) -> Draft:
-        cands = self.candidates(hits)
-        self.score(question, cands, hits, question_vector)
-        threshold = self.scorer(question)[1]
-        if not cands:  # no sentence at all is no evidence: far below the threshold, not level with it
+        threshold = self.threshold(view)
+        cands = self.assess(view, hits, question_vector)
+        if not cands:  # no sentence at all is no evidence
             return Draft([], evidence=0.0, threshold=threshold)
-        fitting = self.fitting(question, cands, hits)
-        if not fitting:  # below the threshold by construction, so the calibration sweep sees it too
-            best_unfit = max(c.score for c in cands) - self.settings.answer_type_penalty
-            return Draft([], evidence=min(best_unfit, threshold - 0.001), threshold=threshold)
-        cands = fitting
-        ranked = sorted(cands, key=lambda c: -c.score)
-        best = ranked[0].score
-        chosen: list[_Candidate] = []
+        ranked = sorted(cands, key=lambda c: -c.probability)
+        best = ranked[0].probability
+        s = self.settings
+        listing = asks_for_list(view.asked)
+        most, margin = (s.answer_list_points, s.answer_list_margin) if listing else (
+            s.answer_max_sentences,
+            s.answer_score_margin,
+        )
+        floor = max(best - margin, threshold / 2) if listing else max(threshold, best - margin)
+        chosen: list[Candidate] = []
         words = 0
         for cand in ranked:
-            if len(chosen) >= self.settings.answer_max_sentences or words >= self.settings.answer_max_words:
+            if len(chosen) >= most or (not listing and words >= s.answer_max_words):
                 break
-            if chosen and cand.score < best - self.settings.answer_score_margin:
+            if chosen and cand.probability < floor:
                 break
-            if any(containment(cand.text, c.text) >= 0.8 for c in chosen):
+            if any(containment(cand.text, c.text) >= 0.8 or containment(c.text, cand.text) >= 0.8 for c in chosen):
                 continue
             chosen.append(cand)
             words += len(cand.text.split())
-        claims = [Claim(c.text, c.hit, c.text, c.score) for c in chosen]
-        return Draft(claims, evidence=best, threshold=threshold)
+        if listing and len(chosen) > 1:  # bullets in the documents' order: by passage, then place
+            first_doc = {hits[c.hit].doc_id: i for i, c in reversed(list(enumerate(ranked)))}
+            chosen.sort(key=lambda c: (first_doc[hits[c.hit].doc_id], hits[c.hit].char_start or 0, cands.index(c)))
+        claims = [Claim(c.text, c.hit, c.text, c.probability) for c in chosen]
+        layout = "list" if listing and len(claims) > 1 else "prose"
+        return Draft(claims, evidence=best, threshold=threshold, layout=layout)
 
 
 class GenerativeGenerator:
@@ -300,13 +281,29 @@ def split_claims(text: str, n_hits: int) -> Iterator[tuple[str, list[int]]]:
             yield clean, [r for r in dict.fromkeys(refs) if 1 <= r <= n_hits]
 
 
+_CHECKS = lexicon("verification")
+_META_REFERENCE = alternation(_CHECKS["meta_references"])
+
+
+def states_a_claim(sentence: str, passage: str) -> bool:
+    """A generated sentence must say something of its own that its passage bears out: not talk
+    about the sources ("These priorities were highlighted in the passage.") and share at least a
+    few content words with the passage it cites."""
+    if _META_REFERENCE.search(sentence):
+        return False
+    return len(content_terms(sentence) & content_terms(passage)) >= _CHECKS["min_shared_terms"]
+
+
 def verify(text: str, hits: Sequence[SearchHit], checker: SupportChecker) -> Draft:
-    """Keep generated sentences whose cited passage supports them; drop markers to nowhere."""
+    """Keep generated sentences whose cited passage supports them; drop markers to nowhere and
+    sentences that carry no claim of their own."""
     claims: list[Claim] = []
     unsupported: list[str] = []
     for sentence, refs in split_claims(text, len(hits)):
         support = None
         for r in refs:
+            if not states_a_claim(sentence, hits[r - 1].text):
+                continue
             s = checker.check(sentence, hits[r - 1].text)
             if s.supported:
                 support = (r - 1, s)
@@ -319,38 +316,77 @@ def verify(text: str, hits: Sequence[SearchHit], checker: SupportChecker) -> Dra
     return Draft(claims, unsupported)
 
 
+_TALK = lexicon("conversation")
+_FOLLOW_START = re.compile(
+    r"^\s*¿?\s*(?:" + "|".join(re.escape(w) for ws in _TALK["starts"].values() for w in ws) + r")(?:\b|\s|$)",
+    re.I,
+)
+_POINTING = {w for lang, ws in _TALK["pointing_words"].items() if lang != "zh" for w in ws}
+_POINTING_ZH = tuple(_TALK["pointing_words"]["zh"])
+
+
 def is_follow_up(question: str) -> bool:
-    q = question.lower().strip()
-    if q.startswith(("and ", "what about", "how about", "also", "then ", "but ")):
+    """A question that leans on the one before: it opens like a continuation ("And …", "What
+    about …", "Et …") or points back with a pronoun ("it", "its", "他们") in a short question."""
+    q = question.strip()
+    if _FOLLOW_START.search(q):
         return True
-    words = re.findall(r"[a-z']+", q)
-    deictic = {
-        "it",
-        "its",
-        "they",
-        "their",
-        "them",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "he",
-        "she",
-        "his",
-        "her",
-        "same",
-        "former",
-        "latter",
-    }
-    return len(words) <= 14 and bool(deictic & set(words))
+    words = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", q.lower())
+    if len(words) > _TALK["max_words"]:
+        return False
+    if _POINTING & set(words):
+        return True
+    return any(w in q for w in _POINTING_ZH)
+
+
+_SUBJECT = re.compile(
+    r"\b(?:the\s+)?(?:[A-Z][\w'’-]*|\d+/\d+)(?:\s+(?:of|for|on|and|the|de|du|des|del|la|le|to)?\s*(?:[A-Z][\w'’-]*|\d+/\d+))*"
+)
+_LEAD_IN = re.compile(r"^\s*¿?\s*(?:and|but|also|then|so)\s*,?\s+", re.I)
+_PRONOUN = re.compile(r"\b(it|they|them|this|that|he|she)\b", re.I)
+_POSSESSIVE = re.compile(r"\b(its|their|his|her)\b", re.I)
+_QUESTION_OPENERS = frozenset({"What", "When", "Which", "Who", "Whom", "Whose", "Where", "Why", "How", "Does", "Did", "Do",
+                               "Is", "Are", "Was", "Were", "Can", "Could", "In", "On", "According", "Tell", "List"})
+
+
+def subject_of(question: str) -> str | None:
+    """The longest name in a question ("the UN Office for South-South Cooperation", "resolution
+    80/156"'s "80/156"): what a pronoun in the next question most likely points back to."""
+    best = None
+    for m in _SUBJECT.finditer(question):
+        words = m.group(0).split()
+        while words and words[0] in _QUESTION_OPENERS:
+            words = words[1:]
+        text = " ".join(words)
+        if text.lower() in ("", "the") or len(text) < 3:
+            continue
+        if best is None or len(text) > len(best):
+            best = text
+    return best
 
 
 def standalone(question: str, history: Sequence[str]) -> str:
-    """Resolve a follow-up against the conversation: carry the previous question's terms."""
+    """Resolve a follow-up against the conversation. An English follow-up that points back with a
+    pronoun gets the earlier question's subject in its place ("And what was it first called?" →
+    "what was the UN Office for South-South Cooperation first called?"); otherwise the earlier
+    question (and the one before it, when that was a follow-up too) is carried along, so its
+    subject and the documents it names keep the conversation's scope."""
     if not history or not is_follow_up(question):
         return question
-    return f"{history[-1].strip()} {question.strip()}"
+    context = history[-1].strip()
+    if len(history) >= 2 and is_follow_up(context):
+        context = f"{history[-2].strip()} {context}"
+    subject = subject_of(context)
+    bare = _LEAD_IN.sub("", question.strip())
+    if subject and is_english(question) and (_PRONOUN.search(bare) or _POSSESSIVE.search(bare)):
+        if _PRONOUN.search(bare):
+            resolved = _PRONOUN.sub(subject, bare, count=1)
+        else:
+            resolved = _POSSESSIVE.sub(f"{subject}'s", bare, count=1)
+        named = [m.group(0) for m in re.finditer(r"\b(?:resolution|decision)\s+\d+/\d+|\b[A-Z]+(?:/[\w.-]+)+", context)]
+        extra = [n for n in named if n not in resolved]  # keep the documents the conversation named
+        return " ".join([resolved, *extra])
+    return f"{context} {question.strip()}"
 
 
 def compose(
@@ -368,9 +404,12 @@ def compose(
     parts: list[str] = []
     for claim in draft.claims:
         hit = hits[claim.hit]
+        whole = whole_sentence(index, hit, claim.quote) if claim.quote == claim.sentence else None
+        if whole is not None:  # never quote a piece a chunk boundary cut: read on to the end
+            claim = Claim(" ".join(whole[0].split()), claim.hit, whole[0], claim.score)
         key = (claim.hit, claim.quote)
         if key not in keys:
-            pages = _quote_pages(index, hit, claim.quote)
+            pages = whole[1] if whole is not None else _quote_pages(index, hit, claim.quote)
             keys[key] = len(citations) + 1
             citations.append(
                 Citation(
@@ -387,10 +426,10 @@ def compose(
                 )
             )
         sentence = claim.sentence.rstrip()
-        parts.append(f"{sentence} [{keys[key]}]")
+        parts.append(f"- {sentence} [{keys[key]}]" if draft.layout == "list" else f"{sentence} [{keys[key]}]")
     return Answer(
         question=question,
-        answer=" ".join(parts),
+        answer=("\n" if draft.layout == "list" else " ").join(parts),
         answerable=True,
         citations=citations,
         sources=[to_source(h) for h in hits],
@@ -432,6 +471,34 @@ def to_source(hit: SearchHit) -> Source:
         score=round(hit.score, 4),
         also_in=hit.also_in,
     )
+
+
+_WHOLE_END = re.compile(r"[.;:!?][\"”’)\]]*$")
+
+
+def whole_sentence(index: Index, hit: SearchHit, text: str) -> tuple[str, list[int]] | None:
+    """The whole sentence (or clause) when `text` is the end of a passage that a chunk boundary
+    cut mid-sentence (a long operative paragraph split at the token limit): read on in the
+    document's text to the sentence's end. (quote with page breaks as new lines, its pages), or
+    None when `text` is whole or cannot be placed exactly."""
+    tail = text.strip()
+    if _WHOLE_END.search(tail) or hit.char_end is None or not hit.text.rstrip().endswith(tail):
+        return None
+    doc = index.document_text(hit.doc_id)
+    end = hit.char_end
+    start = end - len(tail)
+    if start < 0 or doc[start:end] != tail:
+        return None
+    rest = doc[end : end + 3000].split("\n\n")[0]  # a sentence does not run past its paragraph
+    following = rest.replace("\f", " ").lstrip()[:1]
+    spans = sentence_spans(rest)
+    if not spans or not (following.islower() or following in "(,;–-"):
+        return None  # the passage ended where its sentence did (a heading, a list's last line)
+    stop = end + spans[0][1]
+    quote = doc[start:stop]
+    first = doc.count("\f", 0, start) + 1
+    last = doc.count("\f", 0, stop) + 1
+    return quote.replace("\f", "\n"), list(range(first, last + 1))
 
 
 def _quote_pages(index: Index, hit: SearchHit, quote: str) -> list[int]:

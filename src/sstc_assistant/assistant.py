@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
+from .answerability import QuestionView, TermWeights
 from .answering import (
     Draft,
     ExtractiveGenerator,
@@ -32,6 +33,7 @@ from .embeddings import Embedder, get_embedder
 from .health import IndexHealth, check_index
 from .index import Index, StoreError, lower_thread_priority
 from .ingest import Ingestor, IngestReport
+from .questions import asks_for_list
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
 from .types import Answer, IndexedDocument, SearchHit
@@ -191,19 +193,20 @@ class Assistant:
     ) -> Answer:
         t0 = time.perf_counter()
         query = standalone(question, [turn for turn in history if turn])
+        view = self.question_view(query, question)
         # the question is embedded once: retrieval and (in other languages) sentence scoring share it
         vector = (
             None if (mode or self.settings.retrieval_mode) == "bm25" else self.embedder.embed_query(query)
         )
-        hits = self.retriever.search(
-            query, k or self.settings.top_k, mode=mode, filters=filters, query_vector=vector
-        )
+        k = k or self.settings.top_k
+        if asks_for_list(question):  # every point the documents make: read more passages
+            k = max(k, self.settings.answer_list_passages)
+        hits = self.retriever.search(query, k, mode=mode, filters=filters, query_vector=vector)
         t1 = time.perf_counter()
         generator = self.generator
-        # whether to answer is decided from retrieval evidence, before any model writes a word
-        # retrieval used the resolved question; sentences are scored against what was asked now
-        same = vector if query == question else None  # a follow-up is scored as asked, not as resolved
-        evidence = self.extractive.draft(question, hits, question_vector=same) if hits else Draft([])
+        # whether to answer is decided from retrieval evidence, before any model writes a word;
+        # a follow-up's sentences are scored against the resolved question, its answer type as asked
+        evidence = self.extractive.draft(view, hits, question_vector=vector) if hits else Draft([])
         draft, used = evidence, generator.name
         if evidence.claims and evidence.evidence >= evidence.threshold and generator is not self.extractive:
             try:
@@ -214,7 +217,9 @@ class Assistant:
                 draft = Draft([])
             draft.evidence = evidence.evidence
             if not draft.claims:  # nothing the model wrote survived verification: quote instead
-                draft = Draft(evidence.claims, draft.unsupported, evidence.evidence, evidence.threshold)
+                draft = Draft(
+                    evidence.claims, draft.unsupported, evidence.evidence, evidence.threshold, evidence.layout
+                )
                 used = f"{generator.name}+extractive-fallback"
         t2 = time.perf_counter()
         resolved = query if query != question else None
@@ -236,6 +241,17 @@ class Assistant:
             "total": round((t3 - t0) * 1000, 1),
         }
         return answer
+
+    def question_view(self, text: str, asked: str | None = None) -> QuestionView:
+        """What the answerability model needs to know of a question (`text` as resolved, `asked`
+        as the user put it now)."""
+        return QuestionView(
+            text=text,
+            asked=asked or text,
+            weights=TermWeights.shipped(),
+            named_docs=set(self.retriever.docs_named_in(text)),
+            named_absent=bool(self.retriever.symbols_not_indexed(text)),
+        )
 
     # --- corpus changes (API uploads) -------------------------------------------------------------
 

@@ -532,6 +532,11 @@ class Index:
         ).fetchone()
         return row["text"] if row else None
 
+    def document_text(self, doc_id: str) -> str:
+        """The text chunk offsets point into: the page texts joined by form feeds."""
+        rows = self.db.execute("SELECT text FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,)).fetchall()
+        return "\f".join(r["text"] for r in rows)
+
     def begin_document(self, doc: ParsedDocument, catalog_sig: str = "") -> None:
         """Mark a document pending and drop its old locations, in one transaction."""
         with self.db:
@@ -637,6 +642,12 @@ class Index:
             q = f"SELECT vector_id, text FROM vectors WHERE vector_id IN ({','.join('?' * len(part))})"
             out.update((r["vector_id"], r["text"]) for r in self.db.execute(q, part))
         return out
+
+    def passage_texts(self) -> Iterator[str]:
+        """Every distinct passage text (for corpus statistics such as word rarity)."""
+        rows = self.db.execute("SELECT text FROM vectors").fetchall()  # no cursor held across threads
+        for row in rows:
+            yield row["text"]
 
     def collect_garbage(self) -> int:
         """Drop vectors no location refers to, and store entries the catalog does not know

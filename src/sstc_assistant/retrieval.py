@@ -15,6 +15,7 @@ from .catalog import symbol_from_name
 from .dedup import containment
 from .embeddings import Embedder
 from .index import Index
+from .lexicons import lexicon
 from .settings import RetrievalMode, Settings
 from .types import DocKind, DocumentMeta, Location, SearchHit
 
@@ -61,25 +62,10 @@ class Filters(BaseModel):
         return not (self.year_to and (year is None or year > self.year_to))
 
 
-# Named outcomes people use instead of symbols, in English and then as the UN's other official
-# languages (fr, es, ru, ar, zh) name them: a question in Chinese about the Buenos Aires outcome
-# document is searched inside it as an English one is.
-NAMED_DOCUMENTS = {
-    r"\bBAPA\s*\+\s*40\b|\bPABA\s*\+\s*40\b": "A/RES/73/291",
-    r"\bBuenos Aires outcome document\b|\bdocument final de Buenos Aires\b|\bdocumento final de Buenos Aires\b|"
-    r"Буэнос-Айресск\w* итогов\w* документ|итогов\w* документ\w* Буэнос-Айреса|وثيقة بوينس آيرس الختامية|"
-    r"الوثيقة الختامية لبوينس آيرس|布宜诺斯艾利斯成果文件": "A/RES/73/291",
-    r"\bsecond High-level United Nations Conference on South-South Cooperation\b": "A/RES/73/291",
-    r"\bNairobi outcome document\b|\bdocument final de Nairobi\b|\bdocumento final de Nairobi\b|"
-    r"Найробийск\w* итогов\w* документ|وثيقة نيروبي الختامية|内罗毕成果文件": "A/RES/64/222",
-    r"\bHigh-level Committee(?: on South-South Cooperation)?\b.{0,40}\b(2025|twenty-second)\b": "A/80/39",
-    r"\btwenty-second session of the High-level Committee(?: on South-South Cooperation)?\b": "A/80/39",
-    r"\bvingt-deuxième session du Comité de haut niveau\b|\b(?:22\.?º|vigésimo segundo) período de sesiones del "
-    r"Comité de Alto Nivel\b|двадцать втор\w* сесси\w* Комитета высокого уровня|"
-    r"الدورة الثانية والعشرون?ن? للجنة الرفيعة المستوى|高级别委员会第二十二届会议": "A/80/39",
-    r"\bquadrennial comprehensive policy review\b": "A/RES/79/226",
-    r"\bQCPR\b": "A/RES/79/226",
-}
+# Named outcomes people use instead of symbols, in English and as the UN's other official
+# languages name them (data/named_documents.json): a question in Chinese about the Buenos Aires
+# outcome document is searched inside it as an English one is.
+NAMED_DOCUMENTS = {d["pattern"]: d["symbol"] for d in lexicon("named_documents")["documents"]}
 _SYMBOL = re.compile(r"\b((?:A|E|S|DP|TD|UNW|ST)(?:/[A-Za-z0-9.\-]+)+)")
 # digits bounded by non-digits, not by word boundaries: Chinese writes "第72/237号决议" with no space
 _RESOLUTION = re.compile(
@@ -163,6 +149,11 @@ class Retriever:
                         by_symbol.setdefault(sym.rstrip("*"), []).append(doc_id)
                 self._catalogue = _Catalogue(gen, meta, by_symbol)
             return self._catalogue
+
+    def symbols_not_indexed(self, question: str) -> list[str]:
+        """UN symbols a question names that no indexed document carries ("resolution 77/999")."""
+        cat = self.catalogue()
+        return [sym for sym in named_symbols(question) if sym not in cat.by_symbol]
 
     def docs_named_in(self, question: str) -> list[str]:
         cat = self.catalogue()
@@ -364,6 +355,8 @@ class Retriever:
                         pages=list(range(primary["page_start"], primary["page_end"] + 1)),
                         paragraph=primary["paragraph"],
                         part=primary["part"],
+                        char_start=primary["char_start"],
+                        char_end=primary["char_end"],
                         score=round(sc.get("dense", 0.0), 4),
                         scores=sc,
                         also_in=also,

@@ -58,13 +58,15 @@ class Settings(BaseSettings):
     answer_passages: int = Field(5, ge=1, le=20, description="passages the generator reads")
     answer_max_sentences: int = Field(3, ge=1, le=10)
     answer_max_words: int = Field(90, ge=10)
-    answer_score_margin: float = Field(0.08, ge=0)
-    answer_lexical_weight: float = Field(0.3, ge=0)
-    answer_named_weight: float = Field(0.1, ge=0, description="bonus for the document a question names")
-    answer_type_penalty: float = Field(
-        0.3,
-        ge=0,
-        description="for a sentence lacking what is asked (a year, a figure, a person) or a year/ordinal the question names",
+    answer_list_points: int = Field(
+        8, ge=1, le=20, description="bullets at most in the answer to a question for a list (what does X ask …)"
+    )
+    answer_list_passages: int = Field(8, ge=1, le=20, description="passages read for a question for a list")
+    answer_list_margin: float = Field(
+        0.35, ge=0, le=1, description="a bullet's probability may be this far under the best one's"
+    )
+    answer_score_margin: float = Field(
+        0.15, ge=0, le=1, description="further sentences join the answer within this probability of the best"
     )
     answer_embedder: EmbedderName | None = Field(
         "minilm", description="scores answer sentences of English questions (None: the retrieval embedder)"
@@ -74,13 +76,18 @@ class Settings(BaseSettings):
         ge=0,
         description="answer-sentence vectors kept in memory (about 1.5 kB each); popular passages are scored once",
     )
-    abstain_threshold_e5: float = Field(
-        0.825,
-        description="threshold on the e5 similarity of the best sentence to a question in another language "
-        "(chosen by 5-fold cross-validation on eval/: `sstc eval --calibrate`)",
+    abstain_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="probability a sentence must reach to answer an English question; unset = the threshold "
+        "calibrated on the dev split (data/answerability.json)",
     )
-    abstain_threshold: float = Field(
-        0.45, description="answer only when the best sentence scores at least this (calibrated on eval/)"
+    abstain_threshold_other: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="the same for questions in the other official languages; unset = calibrated",
     )
 
     api_key: SecretStr | None = Field(

@@ -92,6 +92,8 @@ class SearchHit(BaseModel):
     pages: list[int]
     paragraph: str | None = None
     part: str | None = None
+    char_start: int | None = Field(None, description="offset of the passage in its document's text")
+    char_end: int | None = None
     score: float
     scores: dict[str, float] = Field(default_factory=dict)
     also_in: list[Location] = Field(default_factory=list)

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Train the answerability model (src/sstc_assistant/data/answerability.json) on the dev split.
+
+    .venv/bin/python eval/train_answerability.py                       # eval/generated/dev.jsonl, index eval
+    .venv/bin/python eval/train_answerability.py --check               # is the shipped model stale?
+
+Every candidate sentence of every dev question becomes a row of evidence features
+(`sstc_assistant.answerability.FEATURES`), labelled 1 when it holds a gold answer and stands in a
+gold document. One logistic regression per group (English questions; the five other languages)
+learns which sentences answer. The threshold on the best sentence's probability is chosen on
+probabilities predicted out of fold (folds by document, so no question is scored by a model that
+saw its document) to maximise answered-right minus COST x answered-wrong, where "wrong" is an
+unanswerable question answered or an answer without the gold answer: with COST 1 the assistant
+answers only where its answer is more likely right than wrong, and abstaining costs nothing, so a
+wrong answer costs a user more than an honest "the documents do not say". The test split is never
+read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from sstc_assistant.answerability import FEATURES, MODEL_PATH  # noqa: E402
+from sstc_assistant.answering import standalone  # noqa: E402
+from sstc_assistant.assistant import Assistant  # noqa: E402
+from sstc_assistant.evaluation import (  # noqa: E402
+    EvalQuestion,
+    derive_index,
+    left_out_documents,
+    load_dataset,
+    normalize_answer,
+)
+from sstc_assistant.questions import asks_for_list  # noqa: E402
+from sstc_assistant.settings import Settings  # noqa: E402
+
+COST = 1.0  # answer when the answer is more likely right than wrong (a wrong one costs what a right one gains)
+MARGIN = 0.15  # Settings.answer_score_margin: sentences quoted beside the best
+FOLDS = 5
+C_GRID = (0.1, 0.3, 1.0, 3.0)
+GRID = np.round(np.linspace(0.02, 0.98, 97), 3)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def label(q: EvalQuestion, text: str, doc_ids: set[str]) -> int:
+    """1 when the sentence holds a gold answer and stands in a gold document."""
+    if not q.answerable or not q.answers:
+        return 0
+    gold_docs = {s.doc_id for s in q.sources}
+    if not gold_docs & doc_ids:
+        return 0
+    norm = normalize_answer(text)
+    return int(any(normalize_answer(a) and normalize_answer(a) in norm for a in q.answers))
+
+
+def rows_of(assistant: Assistant, q: EvalQuestion) -> tuple[str, list[list[float]], list[int]]:
+    """(group, feature rows, labels) of one question's candidate sentences."""
+    query = standalone(q.question, [t for t in q.history if t])
+    view = assistant.question_view(query, q.question)
+    vector = assistant.embedder.embed_query(query)
+    k = assistant.settings.top_k
+    if asks_for_list(q.question):  # as Assistant.ask does
+        k = max(k, assistant.settings.answer_list_passages)
+    hits = assistant.retriever.search(query, k, query_vector=vector)
+    cands = assistant.extractive.assess(view, hits, vector, score=False)
+    group = "english" if view.english else "other"
+    xs, ys = [], []
+    for c in cands:
+        hit = hits[c.hit]
+        docs = {hit.doc_id, *(loc.doc_id for loc in hit.also_in)}
+        xs.append([c.features[f] for f in FEATURES])
+        ys.append(label(q, c.text, docs))
+    return group, xs, ys
+
+
+def fold_of(q: EvalQuestion) -> int:
+    """Folds by document (out-of-domain questions by id), stable across runs."""
+    key = q.origin.doc_id if q.origin and q.origin.doc_id else q.id
+    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % FOLDS
+
+
+def fit(x: np.ndarray, y: np.ndarray, c: float):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    model = LogisticRegression(C=c, max_iter=2000)  # unweighted: probabilities stay calibrated
+    model.fit((x - scaler.mean_) / scale, y)
+    return scaler.mean_, scale, model.coef_[0], float(model.intercept_[0])
+
+
+def predict(params, x: np.ndarray) -> np.ndarray:
+    mean, scale, coef, intercept = params
+    return 1.0 / (1.0 + np.exp(-(((x - mean) / scale) @ coef + intercept)))
+
+
+def utility(best: list[tuple[float, int, bool]], threshold: float) -> float:
+    """Answered right minus COST x answered wrong, over questions (best probability, best label)."""
+    return sum((1.0 if y else -COST) for p, y, _ in best if p >= threshold)
+
+
+def outcome(best: list[tuple[float, int, bool]], threshold: float) -> dict:
+    answered = [(p, y, a) for p, y, a in best if p >= threshold]
+    abstained = [(p, y, a) for p, y, a in best if p < threshold]
+    unans = [b for b in best if not b[2]]
+    return {
+        "questions": len(best),
+        "answered_right": sum(y for _, y, _ in answered),
+        "answered_wrong": sum(1 - y for _, y, _ in answered),
+        "abstention_precision": round(sum(not a for _, _, a in abstained) / len(abstained), 3)
+        if abstained
+        else None,
+        "abstention_recall": round(sum(p < threshold for p, _, _ in unans) / len(unans), 3) if unans else None,
+    }
+
+
+def train_group(data: list[tuple[int, list[list[float]], list[int], bool]]) -> dict:
+    """data: per question (fold, feature rows, labels, answerable)."""
+    x = np.asarray([r for _, xs, _, _ in data for r in xs], dtype=np.float64)
+    y = np.asarray([v for _, _, ys, _ in data for v in ys], dtype=np.int64)
+    folds = np.asarray([f for f, xs, _, _ in data for _ in xs])
+    best_c, best_u, best_oof = C_GRID[0], -1e9, None
+    for c in C_GRID:
+        oof = np.zeros(len(y))
+        for f in range(FOLDS):
+            train, test = folds != f, folds == f
+            if not test.any():
+                continue
+            if len(set(y[train])) < 2:
+                oof[test] = 0.0
+                continue
+            oof[test] = predict(fit(x[train], y[train], c), x[test])
+        best = _best_per_question(data, oof)
+        u = max(utility(best, t) for t in GRID)
+        if u > best_u:
+            best_c, best_u, best_oof = c, u, oof
+    best = _best_per_question(data, best_oof)
+    # ties go to the higher threshold: abstaining more is the safer side
+    threshold = float(max(GRID, key=lambda t: (round(utility(best, t), 6), t)))
+    reachable = [any(ys) for _, _, ys, answerable in data if answerable]
+    params = fit(x, y, best_c)
+    return {
+        "mean": [round(float(v), 6) for v in params[0]],
+        "scale": [round(float(v), 6) for v in params[1]],
+        "coef": [round(float(v), 6) for v in params[2]],
+        "intercept": round(params[3], 6),
+        "threshold": round(threshold, 3),
+        "C": best_c,
+        "rows": len(y),
+        "positives": int(y.sum()),
+        "questions": len(data),
+        "out_of_fold": outcome(best, threshold),
+        "answerable_with_an_answering_sentence": round(sum(reachable) / max(1, len(reachable)), 3),
+    }
+
+
+def _best_per_question(data, probs: np.ndarray) -> list[tuple[float, int, bool]]:
+    """Per question: (best probability, whether the answer would hold a gold answer, answerable).
+    The answer quotes up to three sentences within MARGIN of the best, as the generator does."""
+    out, i = [], 0
+    for _, xs, ys, answerable in data:
+        n = len(xs)
+        if n == 0:
+            out.append((0.0, 0, answerable))
+        else:
+            p = probs[i : i + n]
+            order = np.argsort(-p)[:3]
+            best = float(p[order[0]])
+            quoted = [j for j in order if p[j] >= best - MARGIN]
+            out.append((best, int(any(ys[j] for j in quoted)), answerable))
+        i += n
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default=str(ROOT / "eval/generated/dev.jsonl"))
+    parser.add_argument("--index", default="eval")
+    parser.add_argument("--out", default=str(MODEL_PATH))
+    parser.add_argument("--check", action="store_true", help="exit 1 when the model is stale")
+    parser.add_argument(
+        "--features", help="keep the computed features in this file and reuse them (same dataset only)"
+    )
+    args = parser.parse_args()
+    dataset = Path(args.dataset)
+    if args.check:
+        meta = json.loads(Path(args.out).read_text(encoding="utf-8"))
+        stale = meta.get("dataset_sha256") != sha256(dataset) or tuple(meta.get("features", ())) != FEATURES
+        print(f"{args.out}: {'STALE (retrain)' if stale else 'up to date'} for {dataset}")
+        return 1 if stale else 0
+    questions = load_dataset(dataset)
+    if any(q.split == "test" for q in questions):
+        print("error: the dataset holds test-split questions; train on dev only", file=sys.stderr)
+        return 2
+    settings = Settings(home=ROOT, index=args.index)
+    assistant = Assistant(settings)
+    left_out = None
+    if without := left_out_documents(questions):
+        left_out = Assistant(derive_index(settings, without), embedder=assistant.embedder)
+    by_group: dict[str, list] = defaultdict(list)
+    cache = Path(args.features) if args.features else None
+    if cache and cache.is_file() and json.loads(cache.read_text())["dataset_sha256"] == sha256(dataset):
+        by_group.update(json.loads(cache.read_text())["groups"])
+    else:
+        for n, q in enumerate(questions, 1):
+            asked = left_out if left_out is not None and q.kind == "left-out-document" else assistant
+            group, xs, ys = rows_of(asked, q)
+            by_group[group].append((fold_of(q), xs, ys, q.answerable))
+            if n % 50 == 0:
+                print(f"  {n}/{len(questions)} questions", file=sys.stderr)
+        if cache:
+            cache.write_text(json.dumps({"dataset_sha256": sha256(dataset), "groups": by_group}))
+    groups = {name: train_group(data) for name, data in sorted(by_group.items())}
+    model = {
+        "about": "answerability model: logistic regression per group over candidate-sentence features; "
+        "trained by eval/train_answerability.py on the dev split, threshold chosen out of fold",
+        "features": list(FEATURES),
+        "dataset": dataset.relative_to(ROOT).as_posix() if dataset.is_relative_to(ROOT) else str(dataset),
+        "dataset_sha256": sha256(dataset),
+        "index": args.index,
+        "cost_of_wrong_answer": COST,
+        "groups": groups,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+    for name, g in groups.items():
+        print(f"{name}: {g['questions']} questions, {g['rows']} sentences ({g['positives']} answer), "
+              f"C {g['C']}, threshold {g['threshold']}, out of fold {g['out_of_fold']}")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

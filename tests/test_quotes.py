@@ -1,0 +1,45 @@
+"""Quotes are whole sentences: a piece that a chunk boundary cut is read on to its sentence's end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sstc_assistant.answering import sentence_spans, whole_sentence
+from sstc_assistant.assistant import Assistant
+from sstc_assistant.ingest import ingest
+
+# operative paragraph 24 of a resolution is one sentence far longer than a chunk's token limit
+ITEMS = ", ".join(
+    f"to strengthen the {w} capacities of national and local institutions in developing countries"
+    for i, w in enumerate(
+        ["statistical", "technological", "financial", "institutional", "regulatory", "digital", "urban",
+         "agricultural", "educational", "scientific", "health", "energy"]
+    )
+)
+LONG = f"24. Calls upon the United Nations development system to continue mainstreaming South-South cooperation, {ITEMS}, and to report thereon to the General Assembly at its eighty-first session."
+
+
+def test_a_sentence_cut_by_a_chunk_boundary_is_quoted_whole(make_settings, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "long.txt").write_text(f"Resolution on cooperation\n\n{LONG}\n\n25. Decides to remain seized of the matter.\n")
+    settings = make_settings(corpus_dir=docs, chunk_max_tokens=120)
+    assert ingest(settings).ingested_any
+    assistant = Assistant(settings)
+    chunks = assistant.index.db.execute(
+        "SELECT * FROM chunks WHERE doc_id = 'long' ORDER BY ordinal"
+    ).fetchall()
+    assert len(chunks) >= 3, "the long paragraph must have been split"
+    first = next(c for c in chunks if c["text"].startswith("Calls upon"))
+    hit = next(h for h in assistant.search(LONG[:200], k=10) if h.chunk_id == first["chunk_id"])
+    spans = sentence_spans(hit.text, clauses=False)
+    cut = hit.text[spans[-1][0] : spans[-1][1]].strip()
+    assert not cut.endswith("."), "the first chunk ends mid-sentence"
+    quote, pages = whole_sentence(assistant.index, hit, cut)
+    assert quote.startswith(cut)
+    assert quote.endswith("eighty-first session."), quote[-40:]
+    assert quote in assistant.index.document_text("long")
+    assert pages == [1]
+    # a passage that ends where its sentence ends is left alone
+    last = next(h for h in assistant.search("remain seized of the matter", k=10) if "remain seized" in h.text)
+    assert whole_sentence(assistant.index, last, "Decides to remain seized of the matter.") is None
