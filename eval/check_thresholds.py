@@ -1,6 +1,9 @@
 """Fail (exit 1) when a benchmark figure drops below the floor the team set from measured figures.
 
-python eval/check_thresholds.py out/ci-eval/metrics.json [eval/thresholds.json]
+python eval/check_thresholds.py out/ci-eval/metrics.json [eval/thresholds.json] [SECTION]
+
+SECTION is the set of floors to apply: `floors` (eval/questions.jsonl, the default) or
+`test_floors` (the test split of the generated set, eval/generated/test.jsonl).
 """
 
 import json
@@ -11,12 +14,13 @@ from pathlib import Path
 def main() -> int:
     metrics = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     floors_path = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(__file__).with_name("thresholds.json")
-    floors = json.loads(floors_path.read_text(encoding="utf-8"))["floors"]
+    section = sys.argv[3] if len(sys.argv) > 3 else "floors"
+    floors = json.loads(floors_path.read_text(encoding="utf-8"))[section]
     failed = []
     for key, floor in floors.items():
         value = metrics.get(key)
         ok = value is not None and value >= floor
-        print(f"{'ok  ' if ok else 'FAIL'} {key:<26} {value!s:>8}  (floor {floor})")
+        print(f"{'ok  ' if ok else 'FAIL'} {key:<34} {value!s:>8}  (floor {floor})")
         if not ok:
             failed.append(key)
     if failed:

@@ -201,7 +201,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .assistant import Assistant
-    from .evaluation import EvalConfig, calibrate, cross_validate, evaluate, load_dataset, write_outputs
+    from .evaluation import (
+        EvalConfig,
+        calibrate,
+        cross_validate,
+        derive_index,
+        evaluate,
+        left_out_documents,
+        load_dataset,
+        write_outputs,
+    )
 
     settings = _settings(args)
     if args.generator:
@@ -210,6 +219,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.limit:
         questions = questions[: args.limit]
     assistant = Assistant(settings)
+    left_out = None
+    if without := left_out_documents(questions):
+        derived = derive_index(settings, without)
+        console.print(
+            f"left-out-document questions run on index '{derived.index}' "
+            f"(index '{settings.index}' less {len(without)} documents)"
+        )
+        left_out = Assistant(derived, embedder=assistant.embedder)
     modes = ["bm25", "dense", "hybrid"] if args.compare else [args.retrieval or settings.retrieval_mode]
     if args.compare and settings.reranker_model:
         modes.append("hybrid+rerank")
@@ -234,6 +251,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 questions,
                 config,
                 progress=lambda done, total, task=task: bar.update(task, completed=done),
+                left_out=left_out,
             )
         runs.append((metrics, results))
     out_dir = Path(args.out)
@@ -248,8 +266,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 for key, label in HEADLINE
             )
         )
+    main = runs[0][0]
+    groups = [
+        ("out-of-domain abstention", "abstention.out_of_domain"),
+        ("in-domain abstention P", "abstention.in_domain_precision"),
+        ("in-domain abstention R", "abstention.in_domain_recall"),
+        ("right answer en", "answer.right_answer_en"),
+        ("right answer other languages", "answer.right_answer_other"),
+        ("gold passage in top 5 en", "retrieval.recall@5_en"),
+        ("gold passage in top 5 other", "retrieval.recall@5_other"),
+        ("keypoint recall (answer)", "answer.keypoint_recall"),
+        ("keypoint recall (passages)", "retrieval.keypoint_recall"),
+    ]
+    out.print(
+        ", ".join(f"{label} {main[key]:.3f}" for label, key in groups if main.get(key) is not None)
+    )
     if args.calibrate:
-        for group, setting in (("english", "SSTC_ABSTAIN_THRESHOLD"), ("other", "SSTC_ABSTAIN_THRESHOLD_E5")):
+        for group, setting in (("english", "SSTC_ABSTAIN_THRESHOLD"), ("other", "SSTC_ABSTAIN_THRESHOLD_OTHER")):
             out.print(
                 f"shift   abstain-P  abstain-R  answered-share   (shift = change to {setting}, {group} questions)"
             )

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from .assistant import Assistant
 from .citations import SupportChecker
 from .questions import is_english
+from .settings import Settings
 from .types import Answer, Source
 
 JUDGE = (
@@ -33,6 +34,14 @@ class GoldSource(BaseModel):
     pages: list[int] = Field(default_factory=list)
 
 
+class Origin(BaseModel):
+    """The passage a generated question was made from (provenance; DESIGN.md)."""
+
+    doc_id: str | None = None
+    page: int | None = None
+    chunk_id: str | None = None
+
+
 class EvalQuestion(BaseModel):
     id: str
     question: str
@@ -43,12 +52,31 @@ class EvalQuestion(BaseModel):
     lang: str = "en"
     history: list[str] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
+    keypoints: list[list[str]] = Field(default_factory=list)
+    split: str | None = None
+    method: str | None = None
+    origin: Origin | None = None
+    note: str | None = None
+
+    @property
+    def domain(self) -> str:
+        """`answerable`, `in-domain` (unanswerable, about the documents), `left-out-document` or
+        `out-of-domain`: the groups the issue's targets are stated for."""
+        if self.answerable:
+            return "answerable"
+        if self.kind in ("out-of-domain", "left-out-document"):
+            return self.kind
+        return "in-domain"
 
 
 class QuestionResult(BaseModel):
     id: str
     kind: str
     lang: str
+    domain: str = "answerable"
+    right_answer: bool | None = None
+    keypoint_recall: float | None = None
+    keypoint_recall_passages: float | None = None
     question: str
     gold_answerable: bool
     answerable: bool
@@ -109,6 +137,16 @@ def answer_recall(prediction: str, gold: str) -> float:
     ref = normalize_answer(gold).split()
     pred = set(normalize_answer(prediction).split())
     return float(bool(ref) and all(t in pred for t in ref))
+
+
+def keypoint_recall(keypoints: Sequence[Sequence[str]], text: str) -> float:
+    """Share of points with at least one of their phrases verbatim in `text` (case-insensitive,
+    whitespace normalised): how complete an answer to a policy question is."""
+    if not keypoints:
+        return 0.0
+    hay = " ".join(text.lower().split())
+    found = sum(any(" ".join(p.lower().split()) in hay for p in point) for point in keypoints)
+    return found / len(keypoints)
 
 
 def strip_markers(text: str) -> str:
@@ -202,17 +240,64 @@ def evaluate(
     questions: Sequence[EvalQuestion],
     config: EvalConfig,
     progress: Callable[[int, int], None] | None = None,
+    left_out: Assistant | None = None,
 ) -> tuple[dict, list[QuestionResult]]:
+    """`left_out`: the assistant over the index without the documents of the `left-out-document`
+    questions (`derive_index`); those questions are asked there, every other one of `assistant`."""
     judge = CitationJudge(assistant)
     results: list[QuestionResult] = []
     assistant.search("warm-up", k=1)  # load models and indexes before timing
+    if left_out is not None:
+        left_out.search("warm-up", k=1)
     for n, q in enumerate(questions):
         if progress:
             progress(n, len(questions))
-        results.append(_one(assistant, judge, q, config))
+        asked = left_out if left_out is not None and q.kind == "left-out-document" else assistant
+        results.append(_one(asked, judge, q, config))
     if progress:
         progress(len(questions), len(questions))
     return summarize(results, assistant, config), results
+
+
+def left_out_documents(questions: Sequence[EvalQuestion]) -> set[str]:
+    """The documents `left-out-document` questions were made from: absent from their index."""
+    return {
+        q.origin.doc_id
+        for q in questions
+        if q.kind == "left-out-document" and q.origin is not None and q.origin.doc_id
+    }
+
+
+def derive_index(settings: Settings, without: set[str]) -> Settings:
+    """Settings of a copy of the index with the documents `without` removed (made once, and again
+    only when the source index or the set changes): the "second index" that left-out-document
+    questions run against. Copying and deleting takes seconds; re-embedding would take minutes."""
+    import hashlib
+    import shutil
+
+    from .index import Index
+
+    source = Index(settings)
+    generation = source.generation
+    source.close()
+    tag = hashlib.sha1("\n".join(sorted(without)).encode()).hexdigest()[:8]
+    derived = settings.model_copy(update={"index": f"{settings.index}-without-{tag}"})
+    marker = derived.index_path / "derived.json"
+    wanted = {"source": settings.index, "generation": generation, "without": sorted(without)}
+    if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
+        return derived
+    if derived.index_path.exists():
+        shutil.rmtree(derived.index_path)
+    shutil.copytree(settings.index_path, derived.index_path, ignore=shutil.ignore_patterns(".writer.lock"))
+    index = Index(derived)
+    with index.writer():
+        for doc_id in sorted(without):
+            index.remove_document(doc_id)
+        index.collect_garbage()
+        index.refresh_lexical(save=True)
+    index.close()
+    marker.write_text(json.dumps(wanted), encoding="utf-8")
+    return derived
 
 
 def _one(assistant: Assistant, judge: CitationJudge, q: EvalQuestion, config: EvalConfig) -> QuestionResult:
@@ -235,6 +320,9 @@ def _one(assistant: Assistant, judge: CitationJudge, q: EvalQuestion, config: Ev
     correct_doc = sum(
         1 for c in answer.citations if c.doc_id in gold_docs or any(a.doc_id in gold_docs for a in c.also_in)
     )
+    right = (bool(ar) and correct_doc > 0) if q.answerable and q.answers else None
+    kp_answer = keypoint_recall(q.keypoints, text) if q.keypoints else None
+    kp_passages = keypoint_recall(q.keypoints, " ".join(h.text for h in hits)) if q.keypoints else None
     failures = []
     if q.answerable and not answer.answerable:
         failures.append("abstained on an answerable question")
@@ -254,6 +342,10 @@ def _one(assistant: Assistant, judge: CitationJudge, q: EvalQuestion, config: Ev
         id=q.id,
         kind=q.kind,
         lang=q.lang,
+        domain=q.domain,
+        right_answer=right,
+        keypoint_recall=kp_answer,
+        keypoint_recall_passages=kp_passages,
         question=q.question,
         gold_answerable=q.answerable,
         answerable=answer.answerable,
@@ -321,6 +413,10 @@ def summarize(results: Sequence[QuestionResult], assistant: Assistant, config: E
         "citations.gold_document_share": round(
             sum(r.citation_correct_doc for r in answered) / max(1, sum(r.citations for r in answered)), 4
         ),
+        **headline_by_group(results),
+        "by_domain": _groups(results, lambda r: r.domain),
+        "by_lang": _groups(results, lambda r: r.lang),
+        "by_kind": _groups(results, lambda r: r.kind),
         "config": {
             "name": config.name,
             "embedder": s.embedder,
@@ -328,11 +424,72 @@ def summarize(results: Sequence[QuestionResult], assistant: Assistant, config: E
             "generator": config.generator,
             "index": s.index,
             "k": config.k,
-            "abstain_threshold": s.abstain_threshold,
+            "abstain_threshold": {
+                "english": s.abstain_threshold or assistant.extractive.model.groups["english"].threshold,
+                "other": s.abstain_threshold_other or assistant.extractive.model.groups["other"].threshold,
+            },
             "judge": JUDGE,
         },
     }
     return metrics
+
+
+def _share(values: Sequence[bool]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def _group_figures(rows: Sequence[QuestionResult]) -> dict:
+    ans = [r for r in rows if r.gold_answerable]
+    unans = [r for r in rows if not r.gold_answerable]
+    kp = [r for r in rows if r.keypoint_recall is not None]
+    out = {
+        "n": len(rows),
+        "answerable": len(ans),
+        "right_answer": _share([bool(r.right_answer) for r in ans if r.right_answer is not None]),
+        "answered": _share([r.answerable for r in ans]),
+        "recall@5": _share([bool(r.recall_at["5"]) for r in ans]),
+        "abstained": _share([not r.answerable for r in unans]),
+    }
+    if kp:
+        out["keypoint_recall"] = _mean([r.keypoint_recall or 0.0 for r in kp])
+        out["keypoint_recall_passages"] = _mean([r.keypoint_recall_passages or 0.0 for r in kp])
+    return out
+
+
+def _groups(results: Sequence[QuestionResult], key: Callable[[QuestionResult], str]) -> dict:
+    groups: dict[str, list[QuestionResult]] = {}
+    for r in results:
+        groups.setdefault(key(r), []).append(r)
+    return {name: _group_figures(rows) for name, rows in sorted(groups.items())}
+
+
+def headline_by_group(results: Sequence[QuestionResult]) -> dict:
+    """The figures the answerability issue states its targets in: out-of-domain abstention,
+    in-domain abstention precision and recall (everything but out-of-domain), right answers and
+    gold passages in the top 5 for English and for the other languages."""
+    inside = [r for r in results if r.domain != "out-of-domain"]
+    abstained = [r for r in inside if not r.answerable]
+    unans = [r for r in inside if not r.gold_answerable]
+    ood = [r for r in results if r.domain == "out-of-domain"]
+    out: dict[str, float | None] = {
+        "abstention.out_of_domain": _share([not r.answerable for r in ood]),
+        "abstention.in_domain_precision": _share([not r.gold_answerable for r in abstained]),
+        "abstention.in_domain_recall": _share([not r.answerable for r in unans]),
+    }
+    for name, rows in (
+        ("en", [r for r in results if r.lang == "en"]),
+        ("other", [r for r in results if r.lang != "en"]),
+    ):
+        ans = [r for r in rows if r.gold_answerable]
+        out[f"answer.right_answer_{name}"] = _share(
+            [bool(r.right_answer) for r in ans if r.right_answer is not None]
+        )
+        out[f"retrieval.recall@5_{name}"] = _share([bool(r.recall_at["5"]) for r in ans])
+    kp = [r for r in results if r.keypoint_recall is not None]
+    if kp:
+        out["answer.keypoint_recall"] = _mean([r.keypoint_recall or 0.0 for r in kp])
+        out["retrieval.keypoint_recall"] = _mean([r.keypoint_recall_passages or 0.0 for r in kp])
+    return out
 
 
 def write_outputs(out: Path, runs: list[tuple[dict, list[QuestionResult]]], dataset: Path) -> None:
@@ -354,16 +511,16 @@ def write_outputs(out: Path, runs: list[tuple[dict, list[QuestionResult]]], data
     write_report(out, runs, dataset)
 
 
-# shifts tried per threshold: MiniLM scores spread over tenths, e5 similarities over hundredths
+# shifts tried per threshold, on the answerability model's probability
 SHIFTS = {
     "english": [x / 100 for x in range(-30, 31, 2)],
-    "other": [x / 1000 for x in range(-60, 61, 5)],
+    "other": [x / 100 for x in range(-30, 31, 2)],
 }
 
 
 def scorer_group(r: QuestionResult) -> str:
     """Which abstention threshold judged this question: English (SSTC_ABSTAIN_THRESHOLD) or
-    another language (SSTC_ABSTAIN_THRESHOLD_E5), decided as the assistant decides it."""
+    another language (SSTC_ABSTAIN_THRESHOLD_OTHER), decided as the assistant decides it."""
     return "english" if is_english(r.question) else "other"
 
 

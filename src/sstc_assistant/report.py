@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import html
 import io
 from collections import defaultdict
 from collections.abc import Sequence
@@ -107,6 +106,19 @@ def _plots(runs) -> dict[str, str]:
     ax.set_title(f"Per question kind ({metrics['config']['name']})")
     images["kinds"] = save(fig)
 
+    langs = metrics.get("by_lang", {})
+    if langs:
+        fig, ax = plt.subplots(figsize=(6.5, 3.2))
+        names = list(langs)
+        for i, key in enumerate(["right_answer", "recall@5", "abstained"]):
+            vals = [langs[n].get(key) or 0.0 for n in names]
+            ax.bar([x + i * width for x in range(len(names))], vals, width, label=key)
+        ax.set_xticks([x + width for x in range(len(names))], names)
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=8)
+        ax.set_title("By language")
+        images["languages"] = save(fig)
+
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.hist([r.latency_ms for r in results], bins=30, color="#4a7ab7")
     ax.set_xlabel("latency per question (ms)")
@@ -116,6 +128,41 @@ def _plots(runs) -> dict[str, str]:
     return images
 
 
+GROUP_HEADLINE = [
+    ("abstention.out_of_domain", "out-of-domain abstention", "≥ 0.98"),
+    ("abstention.in_domain_precision", "in-domain abstention P", "≥ 0.90"),
+    ("abstention.in_domain_recall", "in-domain abstention R", "≥ 0.90"),
+    ("answer.right_answer_en", "right answer (English)", "≥ 0.90"),
+    ("answer.right_answer_other", "right answer (fr/es/ru/ar/zh)", "≥ 0.80"),
+    ("retrieval.recall@5_en", "gold page in top 5 (English)", "≥ 0.95"),
+    ("retrieval.recall@5_other", "gold page in top 5 (other languages)", "≥ 0.85"),
+    ("answer.keypoint_recall", "keypoint recall of the answer", "≥ 0.60"),
+    ("retrieval.keypoint_recall", "keypoint recall of the passages", "≥ 0.80"),
+]
+GROUP_COLUMNS = [
+    ("answerable", "answerable"),
+    ("right_answer", "right answer"),
+    ("answered", "answered"),
+    ("recall@5", "recall@5"),
+    ("abstained", "abstained (unanswerable)"),
+    ("keypoint_recall", "keypoints (answer)"),
+]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _group_table(title: str, groups: dict[str, dict]) -> list[str]:
+    lines = [f"| {title} | n | " + " | ".join(label for _, label in GROUP_COLUMNS) + " |"]
+    lines.append("|" + "---|" * (len(GROUP_COLUMNS) + 2))
+    for name, g in groups.items():
+        lines.append(f"| {name} | {g['n']} | " + " | ".join(_cell(g.get(k)) for k, _ in GROUP_COLUMNS) + " |")
+    return lines
+
+
 def write_report(out: Path, runs: Sequence, dataset: Path) -> None:
     metrics, results = runs[0]
     cfg = metrics["config"]
@@ -123,77 +170,74 @@ def write_report(out: Path, runs: Sequence, dataset: Path) -> None:
         "# SSTC Assistant — QA benchmark report",
         "",
         f"Dataset: `{dataset}` ({metrics['n']} questions). Index: `{cfg['index']}`, embedder `{cfg['embedder']}`, "
-        f"generator `{cfg['generator']}`, abstention threshold {cfg['abstain_threshold']}.",
+        f"generator `{cfg['generator']}`, abstention thresholds {cfg['abstain_threshold']}.",
         "",
         f"Citation judge: {cfg['judge']}.",
         "",
         *_table(runs),
         "",
+        "## Targets of the answerability and policy-answer issues (first configuration)",
+        "",
+        "| figure | value | target |",
+        "|---|---|---|",
+        *[
+            f"| {label} | {_cell(metrics.get(key))} | {target} |"
+            for key, label, target in GROUP_HEADLINE
+            if metrics.get(key) is not None
+        ],
+        "",
+        "## By kind of question",
+        "",
+        *_group_table("group", metrics.get("by_domain", {})),
+        "",
+        "## By language",
+        "",
+        *_group_table("language", metrics.get("by_lang", {})),
+        "",
         "## Per question kind (first configuration)",
         "",
-        "| kind | n | recall@5 | answer recall | correct abstention |",
-        "|---|---|---|---|---|",
+        *_group_table("kind", metrics.get("by_kind", {})),
+        "",
+        "## Worst 10 questions",
+        "",
     ]
-    for kind, v in _per_kind(results).items():
-        cells = [
-            "–" if x != x else f"{x:.2f}"
-            for x in (v["recall@5"], v["answer recall"], v["correct abstention"])
-        ]
-        lines.append(f"| {kind} | {v['n']} | " + " | ".join(cells) + " |")
-    lines += ["", "## Worst 10 questions", ""]
     for r in _worst(results):
         lines.append(f"- **{r.id}** ({r.kind}, {r.lang}) {r.question}")
         lines.append(f"  - what went wrong: {'; '.join(r.failures)}")
         lines.append(f"  - answer: {r.answer[:300]}")
     md = "\n".join(lines) + "\n"
     (out / "report.md").write_text(md, encoding="utf-8")
+    (out / "report.html").write_text(_html(md, _plots(runs)), encoding="utf-8")
 
-    images = _plots(runs)
-    body = []
-    for block in md.split("\n\n"):
-        if block.startswith("|"):
-            rows = [r.strip("|").split("|") for r in block.strip().splitlines() if not r.startswith("|---")]
-            body.append(
-                "<table>"
-                + "".join(
-                    "<tr>"
-                    + "".join(
-                        f"<{'th' if i == 0 else 'td'}>{html.escape(c.strip())}</{'th' if i == 0 else 'td'}>"
-                        for c in row
-                    )
-                    + "</tr>"
-                    for i, row in enumerate(rows)
-                )
-                + "</table>"
-            )
-        elif block.startswith("# "):
-            body.append(f"<h1>{html.escape(block[2:])}</h1>")
-        elif block.startswith("## "):
-            title = block[3:]
-            body.append(f"<h2>{html.escape(title)}</h2>")
-            if title.startswith("Per question kind") and "kinds" in images:
-                body.append(f'<img alt="per kind" src="data:image/png;base64,{images["kinds"]}">')
-        elif block.startswith("- "):
-            body.append(
-                "<ul>"
-                + "".join(
-                    f"<li>{html.escape(li[2:])}</li>" for li in block.splitlines() if li.startswith("- ")
-                )
-                + "</ul>"
-            )
-        elif block.strip():
-            body.append(f"<p>{html.escape(block)}</p>")
+
+# fonts for every script the questions come in: without a CJK or Arabic font a browser draws boxes
+_FONTS = (
+    "system-ui,'Noto Sans','Noto Sans CJK SC','Noto Sans SC','Noto Sans Arabic','Noto Naskh Arabic',"
+    "'Droid Sans Fallback','Microsoft YaHei','Arial Unicode MS',sans-serif"
+)
+
+
+def _html(md: str, images: dict[str, str]) -> str:
+    """The markdown report as a page (tables, lists and emphasis rendered), plots after the first
+    table and beside the per-kind table."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(md)
     plots = "".join(
         f'<img alt="{k}" src="data:image/png;base64,{v}">' for k, v in images.items() if k != "kinds"
     )
-    page = (
+    body = body.replace("</table>", f"</table><div>{plots}</div>", 1)
+    if "kinds" in images:
+        body = body.replace(
+            "<h2>Per question kind",
+            f'<img alt="per kind" src="data:image/png;base64,{images["kinds"]}"><h2>Per question kind',
+            1,
+        )
+    return (
         "<!doctype html><html><head><meta charset='utf-8'><title>SSTC Assistant benchmark</title><style>"
-        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+        f"body{{font-family:{_FONTS};max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}"
         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
         "td:first-child,th:first-child{text-align:left}img{max-width:100%;margin:.5em}</style></head><body>"
-        + "".join(body[:4])
-        + f"<div>{plots}</div>"
-        + "".join(body[4:])
+        + body
         + "</body></html>"
     )
-    (out / "report.html").write_text(page, encoding="utf-8")
