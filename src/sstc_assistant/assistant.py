@@ -32,6 +32,7 @@ from .embeddings import Embedder, get_embedder
 from .health import IndexHealth, check_index
 from .index import Index, StoreError, lower_thread_priority
 from .ingest import Ingestor, IngestReport
+from .references import unindexed_mandates
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
 from .types import Answer, IndexedDocument, SearchHit
@@ -179,6 +180,7 @@ class Assistant:
         answer.timings_ms["queued"] = max(
             0.0, round((time.perf_counter() - arrived) * 1000 - answer.timings_ms["total"], 1)
         )
+        answer.not_indexed = unindexed_mandates(answer, self.index)
         return answer
 
     def _answer(

@@ -288,6 +288,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         out.print("\nYou might look at:")
         for s in answer.sources[:3]:
             out.print(f"  - {_where(s.symbol or s.title or s.doc_id, s.paragraph, s.pages)}: {s.text[:200]}…")
+    if answer.not_indexed:
+        from .types import not_indexed_note
+
+        out.print(f"\n[yellow]{not_indexed_note(answer.not_indexed)}[/]")
     if answer.unsupported:
         out.print(f"[dim]dropped {len(answer.unsupported)} sentence(s) no passage supports[/]")
     return 0

@@ -9,6 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .index import Index
+    from .types import Answer
 
 # the bodies whose documents ODS serves under these leading symbol parts
 _BODIES = "A|E|S|ST|DP|TD|UNW|SSC|FCCC|UNEP|HRC|CRC|CEDAW|ICCD|TCDC"
@@ -66,3 +73,44 @@ def cited_symbols(text: str, *, exclude: Iterable[str] = ()) -> list[str]:
     for m in _IN_TEXT.finditer(flat):
         found.setdefault(m[0].rstrip(".-"), m.start())
     return [s for s in sorted(found, key=found.__getitem__) if s not in skip]
+
+
+@lru_cache(maxsize=4)
+def _manifest_symbols(path: str, mtime: float) -> frozenset[str]:
+    import tomllib
+
+    try:
+        rows = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("mandate", [])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return frozenset()
+    return frozenset(str(row.get("symbol", "")).replace(" ", "") for row in rows if isinstance(row, dict))
+
+
+def mandate_symbols(manifest: Path) -> frozenset[str]:
+    """The symbols of the mandates manifest (empty when there is none), re-read when it changes."""
+    try:
+        return _manifest_symbols(str(manifest), manifest.stat().st_mtime)
+    except OSError:
+        return frozenset()
+
+
+def unindexed_mandates(answer: Answer, index: Index) -> list[str]:
+    """The mandates the cited passages refer to that the index does not hold: General Assembly
+    resolutions and the manifest's documents. The answer names them, so a reader knows what to
+    `sstc fetch` before relying on what the passage says about them."""
+    if not answer.answerable or not answer.citations:
+        return []
+    passages = {s.chunk_id: s.text for s in answer.sources}
+    cited: dict[str, None] = {}
+    for c in answer.citations:
+        own = [c.symbol] if c.symbol else []
+        for symbol in cited_symbols(passages.get(c.chunk_id, c.quote), exclude=own):
+            cited.setdefault(symbol, None)
+    if not cited:
+        return []
+    manifest = mandate_symbols(index.settings.resolve(index.settings.mandates_manifest))
+    wanted = [s for s in cited if s.startswith("A/RES/") or s in manifest]
+    if not wanted:
+        return []
+    held = {d.symbol.replace(" ", "").rstrip("*") for d in index.documents()}
+    return [s for s in wanted if s not in held]

@@ -177,6 +177,10 @@ class Answer(BaseModel):
     standalone_question: str | None = Field(
         None, description="the question as retrieved, after follow-up resolution"
     )
+    not_indexed: list[str] = Field(
+        default_factory=list,
+        description="mandates (UN symbols) the cited passages refer to that are not in the index",
+    )
 
     def plain_text(self) -> str:
         """The answer with human citations, for pasting into a memo."""
@@ -184,4 +188,12 @@ class Answer(BaseModel):
             return self.answer
         lines = [self.answer, ""]
         lines += [f"[{c.n}] {c.human}: “{c.quote}”" for c in self.citations]
+        if self.not_indexed:
+            lines += ["", not_indexed_note(self.not_indexed)]
         return "\n".join(lines)
+
+
+def not_indexed_note(symbols: list[str]) -> str:
+    """One line: what the cited passages refer to that the assistant has not read."""
+    shown = ", ".join(symbols[:8]) + (f" and {len(symbols) - 8} more" if len(symbols) > 8 else "")
+    return f"The cited passages refer to {shown}, not in the index (sstc fetch {' '.join(symbols[:8])})."
