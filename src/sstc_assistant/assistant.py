@@ -36,6 +36,7 @@ from .references import unindexed_mandates
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
 from .types import Answer, IndexedDocument, SearchHit
+from .versions import add_versions
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -181,6 +182,7 @@ class Assistant:
             0.0, round((time.perf_counter() - arrived) * 1000 - answer.timings_ms["total"], 1)
         )
         answer.not_indexed = unindexed_mandates(answer, self.index)
+        add_versions(answer, self.index)
         return answer
 
     def _answer(

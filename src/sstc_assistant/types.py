@@ -117,6 +117,17 @@ class IndexedDocument(BaseModel):
     pages_inferred: bool = False
 
 
+class Version(BaseModel):
+    """The same document in another official language, at the cited paragraph where it has one."""
+
+    language: str
+    doc_id: str
+    pages: list[int] = Field(
+        default_factory=list, description="where the cited paragraph stands; empty: unknown"
+    )
+    paragraph: str | None = None
+
+
 class Citation(BaseModel):
     """What an `[n]` marker in an answer resolves to (DESIGN.md)."""
 
@@ -130,6 +141,10 @@ class Citation(BaseModel):
     chunk_id: str
     score: float = 0.0
     also_in: list[Location] = Field(default_factory=list)
+    language: str = Field("", description="language of the cited document (ISO 639-1)")
+    versions: list[Version] = Field(
+        default_factory=list, description="the same UN document in other official languages"
+    )
 
     @property
     def human(self) -> str:

@@ -72,9 +72,14 @@ def render_sources(answer: Answer) -> str:
                     )
                     + "</small>"
                 )
+            versions = "".join(  # the official text in the other languages, at the same paragraph
+                f' · <a href="{_link(v.doc_id, v.pages[0] if v.pages else 1, "")}" target="_blank">'
+                f"{html.escape(v.language)}{f' p. {v.pages[0]}' if v.pages else ''}</a>"
+                for v in c.versions
+            )
             blocks.append(
                 f'<div class="src" id="src-{c.n}"><b>[{c.n}] {html.escape(c.human)}</b> '
-                f'<a href="{_link(c.doc_id, page, c.quote)}" target="_blank">open page {page}</a>'
+                f'<a href="{_link(c.doc_id, page, c.quote)}" target="_blank">open page {page}</a>{versions}'
                 f"<br>{shown}{also}</div>"
             )
     else:
