@@ -640,7 +640,7 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
         """OpenAI-compatible: the one model this server answers as."""
         return ModelList(data=[ModelCard(id=MODEL_ID, created=started)])
 
-    @app.get("/v1/models/{model_id}", response_model=ModelCard, responses=errors(404))
+    @app.get("/v1/models/{model_id}", response_model=ModelCard, responses=errors(404, 422))
     def model(model_id: Annotated[str, PathParam(max_length=300)]) -> ModelCard:
         if model_id != MODEL_ID:
             raise HTTPException(404, f"no model '{model_id}': this server answers as '{MODEL_ID}'")
@@ -653,9 +653,10 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
         questions and do not steer retrieval."""
         texts = [m.text() for m in req.messages]
         users = [m.text() for m in req.messages if m.role == "user"]
-        if not users or not users[-1].strip():
-            raise HTTPException(422, "the last user message is empty")
-        question = users[-1].strip()[:MAX_QUESTION_CHARS]
+        try:  # control characters alone are no question either
+            question = clean_question(users[-1].strip()[:MAX_QUESTION_CHARS] if users else "")
+        except ValueError:
+            raise HTTPException(422, "the last user message is empty") from None
         answer = await run_in_threadpool(assistant.ask, question, history=users[:-1])
         content = answer.plain_text()
         usage = Usage.of(texts, content).model_dump()
