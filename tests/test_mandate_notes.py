@@ -33,6 +33,9 @@ def test_answer_names_the_mandate_it_refers_to_that_is_not_indexed(make_settings
     assert answer.not_indexed == ["A/RES/33/134"]
     note = answer.plain_text().splitlines()[-1]
     assert note == "The cited passages refer to A/RES/33/134, not in the index (sstc fetch A/RES/33/134)."
+    from sstc_assistant.ui import render_answer
+
+    assert render_answer(answer).endswith(f"_{note}_")  # the chat says so too
 
 
 def test_no_note_once_the_mandate_is_indexed(make_settings, tmp_path, minilm) -> None:
