@@ -30,6 +30,112 @@ def base_url(corpus_assistant):
     thread.join(timeout=10)
 
 
+@pytest.fixture(scope="module")
+def client(base_url: str):
+    openai = pytest.importorskip("openai")
+    return openai.OpenAI(base_url=base_url, api_key="unused", max_retries=0)
+
+
+def test_models_are_listed_and_retrieved(client) -> None:
+    """Chat front ends (Open WebUI) list the models before anything else."""
+    import openai
+
+    models = client.models.list()
+    ids = [m.id for m in models.data]
+    assert ids == ["sstc-assistant"]
+    card = client.models.retrieve("sstc-assistant")
+    assert card.id == "sstc-assistant" and card.object == "model" and card.created > 0
+    with pytest.raises(openai.NotFoundError) as refused:
+        client.models.retrieve("gpt-4o")
+    assert "gpt-4o" in refused.value.message  # OpenAI's error object: the SDK shows its message
+
+
+def test_usage_is_counted(client) -> None:
+    reply = client.chat.completions.create(
+        model="sstc-assistant",
+        messages=[{"role": "user", "content": "In what year did UNOSSC initiate the Cities Project?"}],
+    )
+    usage = reply.usage
+    assert usage.prompt_tokens == 10  # words and punctuation: 9 words and "?"
+    assert usage.completion_tokens > 20
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+def test_stream_ends_with_done_and_can_carry_usage(base_url: str, client) -> None:
+    """The raw stream ends with `data: [DONE]`; with include_usage the last chunk has the counts."""
+    import httpx
+
+    body = {
+        "model": "sstc-assistant",
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": "In what year did UNOSSC initiate the Cities Project?"}],
+    }
+    with httpx.stream("POST", f"{base_url}/chat/completions", json=body, timeout=120) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "data: [DONE]"
+    stream = client.chat.completions.create(**body)
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "2017" in text and "[1]" in text
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens > 0
+
+
+def test_openai_errors_carry_the_message(client) -> None:
+    import openai
+
+    with pytest.raises(openai.UnprocessableEntityError) as refused:
+        client.chat.completions.create(model="sstc-assistant", messages=[{"role": "user", "content": " "}])
+    assert "the last user message is empty" in refused.value.message
+
+
+FIRST = "When was the UN Office for South-South Cooperation established?"
+FOLLOW_UP = "And what was it first called?"
+
+
+def _conversation(client) -> list[dict[str, str]]:
+    opening = client.chat.completions.create(
+        model="sstc-assistant", messages=[{"role": "user", "content": FIRST}]
+    )
+    return [
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": FIRST},
+        {"role": "assistant", "content": opening.choices[0].message.content},
+        {"role": "user", "content": FOLLOW_UP},
+    ]
+
+
+def test_follow_up_is_answered_as_api_ask_with_history(base_url: str, client) -> None:
+    """The earlier user turns are the history, exactly as `/api/ask` takes it; the system and
+    assistant turns are not questions."""
+    import httpx
+
+    from sstc_assistant.types import Answer
+
+    reply = client.chat.completions.create(model="sstc-assistant", messages=_conversation(client))
+    asked = httpx.post(
+        base_url.removesuffix("/v1") + "/api/ask",
+        json={"question": FOLLOW_UP, "history": [FIRST]},
+        timeout=120,
+    )
+    assert asked.status_code == 200
+    assert reply.choices[0].message.content == Answer.model_validate(asked.json()).plain_text()
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="follow-up resolution quality (answering.py/questions.py, being reworked on main): "
+    "the history reaches the assistant (test above) but the follow-up may still abstain",
+)
+def test_follow_up_names_the_first_name(client) -> None:
+    """Issue 13's target: the second turn of a conversation is answered, not abstained on."""
+    reply = client.chat.completions.create(model="sstc-assistant", messages=_conversation(client))
+    text = reply.choices[0].message.content
+    assert "Special Unit for Technical Cooperation between Developing Countries" in text
+    assert "[1]" in text
+
+
 def test_chat_completion_carries_citations(base_url: str) -> None:
     openai = pytest.importorskip("openai")
     client = openai.OpenAI(base_url=base_url, api_key="unused")

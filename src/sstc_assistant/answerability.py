@@ -111,6 +111,7 @@ class QuestionView:
     weights: TermWeights
     named_docs: set[str] = field(default_factory=set)
     named_absent: bool = False
+    same_language: bool = False  # a question read against passages in its own (non-English) language
 
     @cached_property
     def english(self) -> bool:
@@ -274,7 +275,10 @@ class AnswerabilityModel:
 
     @staticmethod
     def group(view: QuestionView) -> str:
-        return "english" if view.english else "other"
+        """Questions matched word for word against their passages (English, or another language
+        with its official translation indexed) use the `english` weights; cross-lingual ones the
+        `other` weights."""
+        return "english" if view.english or view.same_language else "other"
 
     def score(self, view: QuestionView, cands: Sequence[Candidate]) -> float:
         """Set each candidate's probability of answering; returns the group's threshold."""

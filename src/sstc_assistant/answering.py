@@ -166,7 +166,7 @@ class ExtractiveGenerator:
     def threshold(self, view: QuestionView) -> float:
         """The calibrated threshold of the question's group, unless a setting overrides it."""
         s = self.settings
-        override = s.abstain_threshold if view.english else s.abstain_threshold_other
+        override = s.abstain_threshold if self.model.group(view) == "english" else s.abstain_threshold_other
         return override if override is not None else self.model.groups[self.model.group(view)].threshold
 
     def candidates(self, hits: Sequence[SearchHit], passages: int | None = None) -> list[Candidate]:

@@ -42,6 +42,7 @@ log = logging.getLogger("sstc")
 MAX_PAGES = 100_000  # page numbers beyond any document, and within what the index can look up
 DocId = Annotated[str, PathParam(max_length=300)]
 
+MODEL_ID = "sstc-assistant"  # the one model `/v1/models` lists; chat requests may name any
 LIMITED_PATHS = frozenset(
     {"/api/ask", "/api/ask/stream", "/api/search", "/api/briefing", "/v1/chat/completions"}
 )
@@ -170,13 +171,55 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    model_config = {"extra": "allow"}
+    include_usage: bool = False
+
+
 class ChatCompletionRequest(BaseModel):
     """The OpenAI chat request; fields the assistant has no use for are accepted and ignored."""
 
     model_config = {"extra": "allow"}
-    model: str = "sstc-assistant"
+    model: str = MODEL_ID
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
+    stream_options: StreamOptions | None = None
+
+
+class ModelCard(BaseModel):
+    """An entry of `GET /v1/models`: chat front ends (Open WebUI, LibreChat) list these first."""
+
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "sstc-assistant"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class Usage(BaseModel):
+    """Counted as words and punctuation marks: no model tokenizer applies to quoted answers, and
+    clients only need a stable measure of how much went in and came out."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+    @classmethod
+    def of(cls, prompt: list[str], completion: str) -> Usage:
+        sent = sum(count_tokens(text) for text in prompt)
+        made = count_tokens(completion)
+        return cls(prompt_tokens=sent, completion_tokens=made, total_tokens=sent + made)
+
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def count_tokens(text: str) -> int:
+    return len(_TOKEN.findall(text))
 
 
 _ERROR_MEANINGS = {
@@ -355,6 +398,16 @@ class UploadGuard:
         await self.app(scope, limited, send)
 
 
+def error_body(request: Request, message: str, status: int) -> dict[str, Any]:
+    """`{message}` everywhere; under `/v1/` also OpenAI's `{error: {message, type}}`, which the
+    openai SDK and chat front ends show to their users."""
+    body: dict[str, Any] = {"message": message}
+    if request.url.path.startswith("/v1/"):
+        kind = {401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error"}
+        body["error"] = {"message": message, "type": kind.get(status, "invalid_request_error"), "code": None}
+    return body
+
+
 def _client(scope: Scope) -> str:
     """The client address a budget is kept for (the proxy's, unless uvicorn trusts its headers)."""
     client = scope.get("client")
@@ -393,24 +446,25 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
             client = request.client.host if request.client else "unknown"
             wait = limiter.take(client)
             if wait > 0:
+                message = f"too many requests: try again in {wait:.0f} s (SSTC_RATE_LIMIT_PER_MINUTE)"
                 return JSONResponse(
-                    {"message": f"too many requests: try again in {wait:.0f} s (SSTC_RATE_LIMIT_PER_MINUTE)"},
+                    error_body(request, message, 429),
                     status_code=429,
                     headers={"Retry-After": str(max(1, round(wait)))},
                 )
         return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: "
             f"{str(e['msg']).removeprefix('Value error, ')}"
             for e in exc.errors()
         )
-        return JSONResponse({"message": f"invalid request: {problems}"}, status_code=422)
+        return JSONResponse(error_body(request, f"invalid request: {problems}", 422), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)  # also the router's own 404/405 and body errors
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = str(exc.detail)
         cause = exc.__cause__
         if exc.status_code == 400 and cause is not None and "parsing the body" in message:
@@ -419,7 +473,9 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
                 type(cause), str(cause).splitlines()[0][:160] if str(cause) else type(cause).__name__
             )
             message = f"invalid request: the body could not be parsed ({reason})"
-        return JSONResponse({"message": message}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            error_body(request, message, exc.status_code), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(ValueError)
     async def _value(_: Request, exc: ValueError) -> JSONResponse:
@@ -577,15 +633,33 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
         """A cited briefing for a city or institution considering the Cities Project."""
         return await run_in_threadpool(briefing, assistant, profile)
 
+    started = int(time.time())
+
+    @app.get("/v1/models", response_model=ModelList)
+    def models() -> ModelList:
+        """OpenAI-compatible: the one model this server answers as."""
+        return ModelList(data=[ModelCard(id=MODEL_ID, created=started)])
+
+    @app.get("/v1/models/{model_id}", response_model=ModelCard, responses=errors(404, 422))
+    def model(model_id: Annotated[str, PathParam(max_length=300)]) -> ModelCard:
+        if model_id != MODEL_ID:
+            raise HTTPException(404, f"no model '{model_id}': this server answers as '{MODEL_ID}'")
+        return ModelCard(id=MODEL_ID, created=started)
+
     @app.post("/v1/chat/completions", responses={**ASKING, **_media("application/json", "text/event-stream")})
     async def chat_completions(req: ChatCompletionRequest):
-        """OpenAI-compatible: existing chat clients get answers whose text carries the citations."""
+        """OpenAI-compatible: existing chat clients get answers whose text carries the citations.
+        Earlier user turns are the history, as in `/api/ask`; system and assistant turns are not
+        questions and do not steer retrieval."""
+        texts = [m.text() for m in req.messages]
         users = [m.text() for m in req.messages if m.role == "user"]
-        if not users or not users[-1].strip():
-            raise HTTPException(422, "the last user message is empty")
-        question = users[-1].strip()[:MAX_QUESTION_CHARS]
+        try:  # control characters alone are no question either
+            question = clean_question(users[-1].strip()[:MAX_QUESTION_CHARS] if users else "")
+        except ValueError:
+            raise HTTPException(422, "the last user message is empty") from None
         answer = await run_in_threadpool(assistant.ask, question, history=users[:-1])
         content = answer.plain_text()
+        usage = Usage.of(texts, content).model_dump()
         created, ident = int(time.time()), f"chatcmpl-{time.time_ns():x}"
         if not req.stream:
             return {
@@ -600,7 +674,7 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
                         "message": {"role": "assistant", "content": content},
                     }
                 ],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                "usage": usage,
             }
 
         async def chunks():
@@ -612,6 +686,8 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
                 await asyncio.sleep(0)
             done = {"index": 0, "delta": {}, "finish_reason": "stop"}
             yield f"data: {json.dumps({**base, 'choices': [done]})}\n\n"
+            if req.stream_options and req.stream_options.include_usage:  # as OpenAI: a last, empty chunk
+                yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(chunks(), media_type="text/event-stream")

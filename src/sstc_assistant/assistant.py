@@ -34,9 +34,11 @@ from .health import IndexHealth, check_index
 from .index import Index, StoreError, lower_thread_priority
 from .ingest import Ingestor, IngestReport
 from .questions import asks_for_list
+from .references import unindexed_mandates
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
 from .types import Answer, IndexedDocument, SearchHit
+from .versions import add_versions, question_language
 
 MAX_QUESTION_CHARS = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -181,6 +183,8 @@ class Assistant:
         answer.timings_ms["queued"] = max(
             0.0, round((time.perf_counter() - arrived) * 1000 - answer.timings_ms["total"], 1)
         )
+        answer.not_indexed = unindexed_mandates(answer, self.index)
+        add_versions(answer, self.index)
         return answer
 
     def _answer(
@@ -202,6 +206,10 @@ class Assistant:
         if asks_for_list(question):  # every point the documents make: read more passages
             k = max(k, self.settings.answer_list_passages)
         hits = self.retriever.search(query, k, mode=mode, filters=filters, query_vector=vector)
+        lang = question_language(question)
+        if hits and lang not in (None, "en"):  # an official translation in the question's language
+            meta = self.retriever.catalogue().meta.get(hits[0].doc_id)
+            view.same_language = meta is not None and meta.language == lang
         t1 = time.perf_counter()
         generator = self.generator
         # whether to answer is decided from retrieval evidence, before any model writes a word;

@@ -94,6 +94,100 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _languages(text: str) -> list[str]:
+    from .fetch import LANGUAGES
+
+    langs = list(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    wrong = [lang for lang in langs if lang not in LANGUAGES]
+    if wrong or not langs:
+        raise UserError(f"--lang takes official languages ({','.join(LANGUAGES)}), not '{text}'")
+    return langs
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Exit 1 only when nothing could be had (fetched, or there already); refusals are listed."""
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    from .documents import DocumentError, read_document
+    from .fetch import Fetcher, FetchResult, load_manifest, summary
+    from .references import cited_symbols, normalize_symbol
+
+    settings = _settings(args)
+    langs = _languages(args.lang)
+    dest = Path(args.dest) if args.dest else settings.corpus_path
+    symbols = [normalize_symbol(s) for s in args.symbols]
+    if args.manifest:
+        symbols += load_manifest(Path(args.manifest))
+    if args.mandates:
+        symbols += load_manifest(settings.resolve(settings.mandates_manifest))
+    if not symbols and not args.cited_by:
+        raise UserError(
+            "nothing to fetch: name symbols, or use --manifest FILE, --mandates or --cited-by SYMBOL"
+        )
+    results: list[FetchResult] = []
+    with (
+        Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+            disable=args.quiet,
+            transient=True,
+        ) as bar,
+        Fetcher(settings) as fetcher,
+    ):
+        tasks: dict[str, int] = {}
+
+        def progress(label: str, done: int, total: int | None) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label[:28], total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        fetcher.progress = progress
+
+        def report(result: FetchResult) -> FetchResult:
+            colour = {"fetched": "green", "present": "dim", "refused": "yellow", "failed": "red"}[
+                result.status
+            ]
+            bar.console.print(f"[{colour}]{result.line()}[/]")
+            return result
+
+        for source in args.cited_by or []:
+            citing = report(fetcher.fetch(source, langs[0], dest))
+            results.append(citing)
+            if not citing.ok:
+                continue
+            try:
+                parsed = read_document(Path(citing.path or ""))
+            except DocumentError as exc:
+                raise UserError(f"cannot read {citing.symbol} to see what it cites: {exc.reason}") from exc
+            cited = cited_symbols("\n".join(p.text for p in parsed.pages), exclude=[citing.symbol])
+            bar.console.print(f"{citing.symbol} cites {len(cited)} documents: {', '.join(cited) or 'none'}")
+            symbols += cited
+        for symbol in dict.fromkeys(symbols):
+            for lang in langs:
+                results.append(report(fetcher.fetch(symbol, lang, dest)))
+    console.print(f"{summary(results)} (in {dest})")
+    had = [r for r in results if r.ok]
+    if not had:
+        console.print("[red]error:[/] nothing could be fetched")
+        return 1
+    if args.no_ingest:
+        return 0
+    ingest_args = argparse.Namespace(
+        paths=[r.path for r in had],
+        index=args.index,
+        embedder=None,
+        rebuild=False,
+        no_prune=True,
+        json=False,
+        quiet=args.quiet,
+    )
+    cmd_ingest(ingest_args)
+    return 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from .index import Index
 
@@ -194,6 +288,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         out.print("\nYou might look at:")
         for s in answer.sources[:3]:
             out.print(f"  - {_where(s.symbol or s.title or s.doc_id, s.paragraph, s.pages)}: {s.text[:200]}…")
+    if answer.not_indexed:
+        from .types import not_indexed_note
+
+        out.print(f"\n[yellow]{not_indexed_note(answer.not_indexed)}[/]")
     if answer.unsupported:
         out.print(f"[dim]dropped {len(answer.unsupported)} sentence(s) no passage supports[/]")
     return 0
@@ -354,6 +452,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quiet", "-q", action="store_true", help="no progress bar; only problems and the summary"
     )
+
+    p = add(
+        "fetch", cmd_fetch, "download UN documents by symbol from the Official Document System, then ingest"
+    )
+    p.add_argument("symbols", nargs="*", metavar="SYMBOL", help="UN document symbols, e.g. A/RES/79/236")
+    p.add_argument("--lang", default="en", help="comma-separated official languages (en,fr,es,ru,ar,zh)")
+    p.add_argument("--dest", help="folder to save into (default: the corpus, SSTC_CORPUS_DIR)")
+    p.add_argument(
+        "--manifest", metavar="FILE", help="symbols from a file: TOML [[mandate]] entries or one a line"
+    )
+    p.add_argument(
+        "--mandates",
+        action="store_true",
+        help="the South-South cooperation mandates (SSTC_MANDATES_MANIFEST)",
+    )
+    p.add_argument(
+        "--cited-by", action="append", metavar="SYMBOL", help="also what this document cites (repeatable)"
+    )
+    p.add_argument("--no-ingest", action="store_true", help="only download")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
 
     p = add("docs", cmd_docs, "list indexed documents")
     p.add_argument("--json", action="store_true")

@@ -23,6 +23,7 @@ TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES
 IGNORED_NAMES = {"catalog.json", "sources.md", "readme.md", ".gitkeep", ".ds_store"}
+IGNORED_SUFFIXES = {".toml"}  # manifests beside the documents (corpus/mandates.toml), not documents
 
 FOOTNOTE_RULE = "__________"
 _ERROR_PAGE_PHRASES = (
@@ -44,7 +45,12 @@ class DocumentError(Exception):
 
 def is_candidate(path: Path) -> bool:
     """Files a corpus folder walk considers (catalogs and hidden files are not documents)."""
-    return path.is_file() and not path.name.startswith(".") and path.name.lower() not in IGNORED_NAMES
+    return (
+        path.is_file()
+        and not path.name.startswith(".")
+        and path.name.lower() not in IGNORED_NAMES
+        and path.suffix.lower() not in IGNORED_SUFFIXES
+    )
 
 
 def doc_id_for(path: Path) -> str:

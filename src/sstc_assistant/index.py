@@ -752,6 +752,16 @@ class Index:
                 out[r["vector_id"]].append(r)
         return out
 
+    def paragraph_pages(self, doc_id: str, paragraph: str) -> list[int]:
+        """The pages a numbered paragraph of a document stands on (empty when it has none such)."""
+        rows = self.db.execute(
+            "SELECT MIN(page_start) AS first, MAX(page_end) AS last FROM chunks c "
+            "JOIN documents d ON d.doc_id = c.doc_id "
+            "WHERE d.status = 'complete' AND c.doc_id = ? AND c.paragraph = ?",
+            (doc_id, paragraph),
+        ).fetchone()
+        return list(range(rows["first"], rows["last"] + 1)) if rows and rows["first"] else []
+
     def vector_ids_of(self, doc_ids: set[str]) -> list[str]:
         ids = list(doc_ids)
         q = f"SELECT DISTINCT vector_id FROM chunks WHERE doc_id IN ({','.join('?' * len(ids))})"

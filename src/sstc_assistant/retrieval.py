@@ -18,6 +18,7 @@ from .index import Index
 from .lexicons import lexicon
 from .settings import RetrievalMode, Settings
 from .types import DocKind, DocumentMeta, Location, SearchHit
+from .versions import question_language, set_aside
 
 
 class Filters(BaseModel):
@@ -125,6 +126,15 @@ class _Catalogue:
     generation: int
     meta: dict[str, DocumentMeta]
     by_symbol: dict[str, list[str]] = field(default_factory=dict)
+    set_aside: dict[str, set[str]] = field(default_factory=dict)  # per question language
+
+    def versions_set_aside(self, lang: str | None) -> set[str]:
+        """Other-language versions of the documents that have one in `lang` (see versions.py)."""
+        if lang is None:
+            return set()
+        if lang not in self.set_aside:
+            self.set_aside[lang] = set_aside(self.meta, self.by_symbol, lang)
+        return self.set_aside[lang]
 
 
 class Retriever:
@@ -183,6 +193,10 @@ class Retriever:
         filters = filters or Filters()
         cat = self.catalogue()
         allowed = {d for d, m in cat.meta.items() if filters.admits(m)} if filters.active else None
+        # a document in the question's language is read in it: its other versions step aside
+        aside = cat.versions_set_aside(question_language(query))
+        if aside:
+            allowed = (allowed if allowed is not None else set(cat.meta)) - aside
         named = self.docs_named_in(query) if boost_named else []
         if allowed is not None:
             named = [d for d in named if d in allowed]

@@ -131,6 +131,22 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     support_min_similarity: float = Field(0.55, ge=0, le=1, description="verifier: sentence vs passage")
 
+    ods_url: str = Field(
+        "https://documents.un.org",
+        description="the UN Official Document System, or a mirror serving /api/symbol/access?s=&l=&t=pdf",
+    )
+    fetch_interval_seconds: float = Field(
+        1.0, ge=0, description="`sstc fetch`: at most one request this often"
+    )
+    fetch_timeout_seconds: float = Field(60.0, gt=0, description="`sstc fetch`: give up on a silent server")
+    fetch_retries: int = Field(3, ge=0, le=10, description="`sstc fetch`: more tries after a 5xx or time-out")
+    fetch_backoff_seconds: float = Field(
+        2.0, ge=0, description="`sstc fetch`: pause before the first retry, doubled for each next one"
+    )
+    mandates_manifest: Path = Field(
+        Path("corpus/mandates.toml"), description="what `sstc fetch --mandates` fetches"
+    )
+
     writer_wait_seconds: float = Field(
         60.0,
         ge=0,

@@ -119,6 +119,17 @@ class IndexedDocument(BaseModel):
     pages_inferred: bool = False
 
 
+class Version(BaseModel):
+    """The same document in another official language, at the cited paragraph where it has one."""
+
+    language: str
+    doc_id: str
+    pages: list[int] = Field(
+        default_factory=list, description="where the cited paragraph stands; empty: unknown"
+    )
+    paragraph: str | None = None
+
+
 class Citation(BaseModel):
     """What an `[n]` marker in an answer resolves to (DESIGN.md)."""
 
@@ -132,6 +143,10 @@ class Citation(BaseModel):
     chunk_id: str
     score: float = 0.0
     also_in: list[Location] = Field(default_factory=list)
+    language: str = Field("", description="language of the cited document (ISO 639-1)")
+    versions: list[Version] = Field(
+        default_factory=list, description="the same UN document in other official languages"
+    )
 
     @property
     def human(self) -> str:
@@ -179,6 +194,10 @@ class Answer(BaseModel):
     standalone_question: str | None = Field(
         None, description="the question as retrieved, after follow-up resolution"
     )
+    not_indexed: list[str] = Field(
+        default_factory=list,
+        description="mandates (UN symbols) the cited passages refer to that are not in the index",
+    )
 
     def plain_text(self) -> str:
         """The answer with human citations, for pasting into a memo."""
@@ -186,4 +205,12 @@ class Answer(BaseModel):
             return self.answer
         lines = [self.answer, ""]
         lines += [f"[{c.n}] {c.human}: “{c.quote}”" for c in self.citations]
+        if self.not_indexed:
+            lines += ["", not_indexed_note(self.not_indexed)]
         return "\n".join(lines)
+
+
+def not_indexed_note(symbols: list[str]) -> str:
+    """One line: what the cited passages refer to that the assistant has not read."""
+    shown = ", ".join(symbols[:8]) + (f" and {len(symbols) - 8} more" if len(symbols) > 8 else "")
+    return f"The cited passages refer to {shown}, not in the index (sstc fetch {' '.join(symbols[:8])})."

@@ -17,7 +17,7 @@ from .api import KeyGuard, key_problem
 from .assistant import Assistant
 from .eligibility import THEMES, EntityType, Profile, Region, briefing
 from .retrieval import Filters
-from .types import Answer, DocKind
+from .types import Answer, DocKind, not_indexed_note
 
 EXAMPLES = [
     "In what year did UNOSSC initiate the Cities Project?",
@@ -38,9 +38,12 @@ def render_answer(answer: Answer) -> str:
     """Chat text: markers become chips; an abstention reads differently and has none."""
     if not answer.answerable:
         return f"**{answer.answer}**\n\n_No passage answers this; the panel lists the nearest ones._"
-    return re.sub(
+    text = re.sub(
         r"\[(\d+)\]", r'<a class="chip" href="#src-\1">[\1]</a>', html.escape(answer.answer, quote=False)
     )
+    if answer.not_indexed:  # what the quoted passages rely on that the assistant has not read
+        text += f"\n\n_{html.escape(not_indexed_note(answer.not_indexed), quote=False)}_"
+    return text
 
 
 def _link(doc_id: str, page: int, quote: str) -> str:
@@ -72,9 +75,14 @@ def render_sources(answer: Answer) -> str:
                     )
                     + "</small>"
                 )
+            versions = "".join(  # the official text in the other languages, at the same paragraph
+                f' · <a href="{_link(v.doc_id, v.pages[0] if v.pages else 1, "")}" target="_blank">'
+                f"{html.escape(v.language)}{f' p. {v.pages[0]}' if v.pages else ''}</a>"
+                for v in c.versions
+            )
             blocks.append(
                 f'<div class="src" id="src-{c.n}"><b>[{c.n}] {html.escape(c.human)}</b> '
-                f'<a href="{_link(c.doc_id, page, c.quote)}" target="_blank">open page {page}</a>'
+                f'<a href="{_link(c.doc_id, page, c.quote)}" target="_blank">open page {page}</a>{versions}'
                 f"<br>{shown}{also}</div>"
             )
     else:
