@@ -23,7 +23,7 @@ from .dedup import containment
 from .embeddings import Embedder
 from .index import Index
 from .lexicons import alternation, lexicon
-from .questions import asks_for_list, content_terms, is_english
+from .questions import asks_for_list, content_terms, countries, is_english, names_ordinal
 from .settings import Settings
 from .types import Answer, Citation, SearchHit, Source
 
@@ -169,6 +169,16 @@ class ExtractiveGenerator:
         override = s.abstain_threshold if self.model.group(view) == "english" else s.abstain_threshold_other
         return override if override is not None else self.model.groups[self.model.group(view)].threshold
 
+    @staticmethod
+    def can_answer(view: QuestionView, hit: SearchHit) -> bool:
+        """A passage that never names a State the question names, or the occurrence it pins ("the
+        twelfth Expo" where the passage speaks of the eleventh), cannot answer it: a matter of
+        logic, not of weighing evidence."""
+        context = f"{hit.title}\n{hit.text}"
+        if view.states and not view.states <= countries(context):
+            return False
+        return all(names_ordinal(context, o, heads) for o, heads in view.ordinals)
+
     def candidates(self, hits: Sequence[SearchHit], passages: int | None = None) -> list[Candidate]:
         out = []
         for i, hit in enumerate(hits[: passages or self.settings.answer_passages]):
@@ -198,7 +208,8 @@ class ExtractiveGenerator:
         `question_vector`: the question as the retrieval model embedded it, reused when that model
         scores the sentences too (questions in other languages)."""
         listing = asks_for_list(view.asked)
-        cands = self.candidates(hits, self.settings.answer_list_passages if listing else None)
+        cands = [c for c in self.candidates(hits, self.settings.answer_list_passages if listing else None)
+                 if self.can_answer(view, hits[c.hit])]
         if not cands:
             return cands
         embedder = self.scorer(view)

@@ -17,6 +17,7 @@ STOPWORDS = frozenset(lexicon("stopwords")["words"])
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/+\-]*")
 
 
+_ISE = re.compile(r"is(e|ed|es|ing|ation|ations)$")
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ed", "es", "s", "e", "y")
 
 
@@ -24,6 +25,8 @@ _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "e
 def stem(word: str) -> str:
     """A light suffix fold so `initiated`/`initiate` and `priorities`/`priority` meet (memoised:
     every answer stems the same few thousand words of its passages)."""
+    if len(word) >= 7:  # British and American spellings meet: prioritise / prioritize
+        word = _ISE.sub(r"iz\1", word)
     for suffix in _SUFFIXES:
         if len(word) - len(suffix) >= 4 and word.endswith(suffix):
             return word[: -len(suffix)]
