@@ -40,11 +40,12 @@ from sstc_assistant.evaluation import (  # noqa: E402
     load_dataset,
     normalize_answer,
 )
-from sstc_assistant.questions import asks_for_list  # noqa: E402
 from sstc_assistant.settings import Settings  # noqa: E402
 
 COST = 1.0  # answer when the answer is more likely right than wrong (a wrong one costs what a right one gains)
-MARGIN = 0.15  # Settings.answer_score_margin: sentences quoted beside the best
+# sentences quoted beside the best, as the generator quotes them
+MARGIN = Settings.model_fields["answer_score_margin"].default
+QUOTED = Settings.model_fields["answer_max_sentences"].default
 FOLDS = 5
 C_GRID = (0.1, 0.3, 1.0, 3.0)
 GRID = np.round(np.linspace(0.02, 0.98, 97), 3)
@@ -71,7 +72,7 @@ def rows_of(assistant: Assistant, q: EvalQuestion) -> tuple[str, list[list[float
     view = assistant.question_view(query, q.question)
     vector = assistant.embedder.embed_query(query)
     k = assistant.settings.top_k
-    if asks_for_list(q.question):  # as Assistant.ask does
+    if view.listing:  # as Assistant.ask does
         k = max(k, assistant.settings.answer_list_passages)
     hits = assistant.retriever.search(query, k, query_vector=vector)
     cands = assistant.extractive.assess(view, hits, vector, score=False)
@@ -151,6 +152,7 @@ def train_group(data: list[tuple[int, list[list[float]], list[int], bool]]) -> d
     # ties go to the higher threshold: abstaining more is the safer side
     threshold = float(max(GRID, key=lambda t: (round(utility(best, t), 6), t)))
     reachable = [any(ys) for _, _, ys, answerable in data if answerable]
+    right_anyway = [y for _, y, answerable in best if answerable]  # at any threshold
     params = fit(x, y, best_c)
     return {
         "mean": [round(float(v), 6) for v in params[0]],
@@ -164,12 +166,15 @@ def train_group(data: list[tuple[int, list[list[float]], list[int], bool]]) -> d
         "questions": len(data),
         "out_of_fold": outcome(best, threshold),
         "answerable_with_an_answering_sentence": round(sum(reachable) / max(1, len(reachable)), 3),
+        "answerable_whose_quoted_sentences_hold_the_answer": round(
+            sum(right_anyway) / max(1, len(right_anyway)), 3
+        ),
     }
 
 
 def _best_per_question(data, probs: np.ndarray) -> list[tuple[float, int, bool]]:
     """Per question: (best probability, whether the answer would hold a gold answer, answerable).
-    The answer quotes up to three sentences within MARGIN of the best, as the generator does."""
+    The answer quotes up to QUOTED sentences within MARGIN of the best, as the generator does."""
     out, i = [], 0
     for _, xs, ys, answerable in data:
         n = len(xs)
@@ -177,7 +182,7 @@ def _best_per_question(data, probs: np.ndarray) -> list[tuple[float, int, bool]]
             out.append((0.0, 0, answerable))
         else:
             p = probs[i : i + n]
-            order = np.argsort(-p)[:3]
+            order = np.argsort(-p)[:QUOTED]
             best = float(p[order[0]])
             quoted = [j for j in order if p[j] >= best - MARGIN]
             out.append((best, int(any(ys[j] for j in quoted)), answerable))
@@ -238,7 +243,10 @@ def main() -> int:
     Path(args.out).write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     for name, g in groups.items():
         print(f"{name}: {g['questions']} questions, {g['rows']} sentences ({g['positives']} answer), "
-              f"C {g['C']}, threshold {g['threshold']}, out of fold {g['out_of_fold']}")
+              f"C {g['C']}, threshold {g['threshold']}, out of fold {g['out_of_fold']}; of answerable "
+              f"questions, {g['answerable_with_an_answering_sentence']:.0%} have an answering sentence among "
+              f"the candidates and {g['answerable_whose_quoted_sentences_hold_the_answer']:.0%} would quote it "
+              "(out of fold, at any threshold)")
     print(f"wrote {args.out}")
     return 0
 

@@ -26,6 +26,7 @@ import numpy as np
 from .questions import (
     answer_type,
     asks_a_question,
+    asks_for_list,
     content_terms,
     countries,
     has_answer_type,
@@ -124,6 +125,11 @@ class QuestionView:
     @cached_property
     def spelled(self) -> dict[str, str]:
         return {a: stem(a.lower()) for a in question_acronyms(self.text)}
+
+    @cached_property
+    def listing(self) -> bool:
+        """Whether the question wants every point (what does X ask …), not one fact."""
+        return asks_for_list(self.asked)
 
     @cached_property
     def kind(self) -> str | None:

@@ -23,7 +23,7 @@ from .dedup import containment
 from .embeddings import Embedder
 from .index import Index
 from .lexicons import alternation, lexicon
-from .questions import asks_for_list, content_terms, countries, is_english, names_ordinal
+from .questions import content_terms, countries, is_english, names_ordinal
 from .settings import Settings
 from .types import Answer, Citation, SearchHit, Source
 
@@ -207,8 +207,7 @@ class ExtractiveGenerator:
 
         `question_vector`: the question as the retrieval model embedded it, reused when that model
         scores the sentences too (questions in other languages)."""
-        listing = asks_for_list(view.asked)
-        cands = [c for c in self.candidates(hits, self.settings.answer_list_passages if listing else None)
+        cands = [c for c in self.candidates(hits, self.settings.answer_list_passages if view.listing else None)
                  if self.can_answer(view, hits[c.hit])]
         if not cands:
             return cands
@@ -238,7 +237,7 @@ class ExtractiveGenerator:
         ranked = sorted(cands, key=lambda c: -c.probability)
         best = ranked[0].probability
         s = self.settings
-        listing = asks_for_list(view.asked)
+        listing = view.listing
         most, margin = (s.answer_list_points, s.answer_list_margin) if listing else (
             s.answer_max_sentences,
             s.answer_score_margin,

@@ -33,7 +33,6 @@ from .embeddings import Embedder, get_embedder
 from .health import IndexHealth, check_index
 from .index import Index, StoreError, lower_thread_priority
 from .ingest import Ingestor, IngestReport
-from .questions import asks_for_list
 from .references import unindexed_mandates
 from .retrieval import Filters, Retriever
 from .settings import RetrievalMode, Settings
@@ -203,7 +202,7 @@ class Assistant:
             None if (mode or self.settings.retrieval_mode) == "bm25" else self.embedder.embed_query(query)
         )
         k = k or self.settings.top_k
-        if asks_for_list(question):  # every point the documents make: read more passages
+        if view.listing:  # every point the documents make: read more passages
             k = max(k, self.settings.answer_list_passages)
         hits = self.retriever.search(query, k, mode=mode, filters=filters, query_vector=vector)
         lang = question_language(question)

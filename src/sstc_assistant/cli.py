@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .settings import Settings
-from .types import DocKind
+from .types import DocKind, human_place
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -258,7 +258,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     for n, h in enumerate(hits, 1):
         out.print(
-            f"[bold]{n}. {_where(h.label, h.paragraph, h.pages)}[/]  score {h.score:.3f}  [dim]{h.doc_id}[/]"
+            f"[bold]{n}. {human_place(h.label, h.paragraph, h.pages)}[/]  score {h.score:.3f}  [dim]{h.doc_id}[/]"
         )
         out.print(f"   {h.text[:400]}{'…' if len(h.text) > 400 else ''}")
         if h.also_in:
@@ -287,7 +287,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         out.print("\nYou might look at:")
         for s in answer.sources[:3]:
-            out.print(f"  - {_where(s.symbol or s.title or s.doc_id, s.paragraph, s.pages)}: {s.text[:200]}…")
+            out.print(f"  - {human_place(s.symbol or s.title or s.doc_id, s.paragraph, s.pages)}: {s.text[:200]}…")
     if answer.not_indexed:
         from .types import not_indexed_note
 
@@ -412,15 +412,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _where(label: str, paragraph: str | None, pages: list[int]) -> str:
-    parts = [label] + ([f"para. {paragraph}"] if paragraph else [])
-    if pages:
-        parts.append(f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}-{pages[-1]}")
-    return ", ".join(parts)
-
-
 def _places(locations) -> str:
-    return "; ".join(_where(loc.doc_id, loc.paragraph, loc.pages) for loc in locations[:5])
+    return "; ".join(human_place(loc.doc_id, loc.paragraph, loc.pages) for loc in locations[:5])
 
 
 def _add_filter_args(p: argparse.ArgumentParser) -> None:

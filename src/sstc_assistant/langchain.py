@@ -10,7 +10,6 @@ retrieval, citations and abstention as `sstc ask`; nothing here embeds or answer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -22,19 +21,9 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from .assistant import Assistant
 from .retrieval import Filters
 from .settings import RetrievalMode, Settings
-from .types import Answer, Citation, SearchHit, Source
+from .types import Answer, Citation, SearchHit, Source, human_place
 
 __all__ = ["SSTCRetriever", "ask_runnable", "citation_document", "hit_document"]
-
-
-def _where(symbol: str, title: str, doc_id: str, paragraph: str | None, pages: Sequence[int]) -> str:
-    """`A/RES/73/291, para. 12, p. 4`: the human citation form of DESIGN.md."""
-    parts = [symbol or title or doc_id]
-    if paragraph:
-        parts.append(f"para. {paragraph}")
-    if pages:
-        parts.append(f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}-{pages[-1]}")
-    return ", ".join(parts)
 
 
 def hit_document(hit: SearchHit | Source) -> Document:
@@ -48,7 +37,7 @@ def hit_document(hit: SearchHit | Source) -> Document:
             "title": hit.title,
             "pages": list(hit.pages),
             "paragraph": hit.paragraph,
-            "citation": _where(hit.symbol, hit.title, hit.doc_id, hit.paragraph, hit.pages),
+            "citation": human_place(hit.symbol or hit.title or hit.doc_id, hit.paragraph, hit.pages),
             "also_in": [loc.model_dump() for loc in hit.also_in],
             "score": hit.score,
             "chunk_id": hit.chunk_id,

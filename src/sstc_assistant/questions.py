@@ -131,6 +131,9 @@ def counts_what_is_asked(sentence: str, nouns: set[str]) -> bool:
     return False
 
 
+_NUMBER_WORD = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.I
+)
 _CAPITALISED_NAME = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:\s+[A-Z][a-zà-ÿ\-]+)+\b")
 
 
@@ -140,10 +143,7 @@ def has_loose_answer_type(kind: str | None, sentence: str) -> bool:
     if kind in ("deadline", "year"):
         return bool(_YEAR.search(sentence) or _DAY_OF_MONTH.search(sentence))
     if kind == "number":
-        return bool(re.search(r"\d", sentence)) or bool(
-            re.search(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b",
-                      sentence, re.I)
-        )
+        return bool(re.search(r"\d", sentence) or _NUMBER_WORD.search(sentence))
     if kind == "person":
         return bool(_TITLED.search(sentence) or _CAPITALISED_NAME.search(sentence))
     return True
@@ -163,14 +163,7 @@ def has_answer_type(kind: str | None, sentence: str, question: str) -> bool:
         asked = set(_FIGURE.findall(question))
         undated = _DAY_OF_MONTH.sub(" ", sentence)
         figures = [f for f in _FIGURE.findall(undated) if f not in asked and not _YEAR.fullmatch(f)]
-        return bool(figures) or bool(
-            re.search(
-                r"\b(one|two|three|four|five|six|seven|eight|nine|ten|"
-                r"dozen|hundred|thousand|million|billion)\b",
-                sentence,
-                re.I,
-            )
-        )
+        return bool(figures) or bool(_NUMBER_WORD.search(sentence))
     if kind == "person":
         return bool(_TITLED.search(sentence)) or any(
             countries(m.group(1)) for m in _NAME_OF_STATE.finditer(sentence)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -70,6 +71,14 @@ class Chunk(BaseModel):
     @property
     def pages(self) -> list[int]:
         return list(range(self.page_start, self.page_end + 1))
+
+
+def human_place(label: str, paragraph: str | None, pages: Sequence[int]) -> str:
+    """`A/RES/73/291, para. 12, p. 4`: the citation form of DESIGN.md, for every front end."""
+    parts = [label] + ([f"para. {paragraph}"] if paragraph else [])
+    if pages:
+        parts.append(f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}-{pages[-1]}")
+    return ", ".join(parts)
 
 
 class Location(BaseModel):
@@ -151,14 +160,7 @@ class Citation(BaseModel):
     @property
     def human(self) -> str:
         """`A/RES/73/291, para. 12, p. 4`: the form people paste into a memo."""
-        parts = [self.symbol or self.title or self.doc_id]
-        if self.paragraph:
-            parts.append(f"para. {self.paragraph}")
-        if self.pages:
-            parts.append(
-                f"p. {self.pages[0]}" if len(self.pages) == 1 else f"pp. {self.pages[0]}-{self.pages[-1]}"
-            )
-        return ", ".join(parts)
+        return human_place(self.symbol or self.title or self.doc_id, self.paragraph, self.pages)
 
 
 class Source(BaseModel):
