@@ -84,3 +84,20 @@ def test_uploads_are_ingested_on_a_low_priority_thread(make_settings, minilm, tm
     assert "2031" in answer.answer
     assistant.remove_document("garden-pilot")
     assert "garden-pilot" not in {d.doc_id for d in assistant.documents()}
+
+
+def test_keyword_search_meets_inflections_and_rebuilds_a_copy_of_another_tokenizer(tmp_path) -> None:
+    from sstc_assistant.index import LexicalIndex
+
+    texts = [
+        "7. Encourages developing countries to voluntarily step up their efforts.",
+        "8. Requests the Secretary-General to submit a report.",
+    ]
+    lexical = LexicalIndex(tmp_path / "bm25")
+    lexical.build(["a", "b"], texts, generation=3)
+    assert [i for i, _ in lexical.search("What should developing countries be encouraged to do?", 2)][0] == "a"
+    lexical.save()
+    assert LexicalIndex(tmp_path / "bm25").load()
+    ids = tmp_path / "bm25" / "ids.json"
+    ids.write_text(ids.read_text().replace(LexicalIndex.TOKENIZER, "older"))
+    assert not LexicalIndex(tmp_path / "bm25").load()  # read with other tokens it would misread

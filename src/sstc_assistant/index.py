@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import httpx
 import numpy as np
 
+from .questions import stem
 from .settings import Settings
 from .types import Chunk, DocumentMeta, IndexedDocument, ParsedDocument
 
@@ -211,11 +212,18 @@ class LexicalIndex:
         self.ids: list[str] = []
         self.generation = -1
 
+    # bumped when tokenize changes: a copy saved with another tokenizer is rebuilt, not misread
+    TOKENIZER = "en-stopwords+stem-1"
+
     @staticmethod
     def tokenize(texts: Sequence[str]):
+        """Words without English stopwords, lightly stemmed: "encourage" finds "Encourages", the
+        operative verb of a UN paragraph."""
         import bm25s
 
-        return bm25s.tokenize(list(texts), stopwords="en", show_progress=False)
+        return bm25s.tokenize(
+            list(texts), stopwords="en", stemmer=lambda words: [stem(w) for w in words], show_progress=False
+        )
 
     def build(self, ids: list[str], texts: list[str], generation: int) -> None:
         import bm25s
@@ -235,7 +243,8 @@ class LexicalIndex:
         if self.retriever is not None:
             self.retriever.save(str(tmp / "bm25"))
         (tmp / "ids.json").write_text(
-            json.dumps({"generation": self.generation, "ids": self.ids}), encoding="utf-8"
+            json.dumps({"generation": self.generation, "ids": self.ids, "tokenizer": self.TOKENIZER}),
+            encoding="utf-8",
         )
         (tmp / "meta.json").write_text(
             json.dumps({"generation": self.generation, "passages": len(self.ids)}), encoding="utf-8"
@@ -256,6 +265,8 @@ class LexicalIndex:
 
         try:
             data = json.loads((self.path / "ids.json").read_text(encoding="utf-8"))
+            if data.get("tokenizer") != self.TOKENIZER:
+                raise ValueError("saved with another tokenizer")
             self.ids, self.generation = data["ids"], int(data["generation"])
             self.retriever = bm25s.BM25.load(str(self.path / "bm25")) if self.ids else None
             return True

@@ -34,10 +34,12 @@ def stem(word: str) -> str:
 
 
 def content_terms(text: str) -> set[str]:
-    """Stemmed, lower-cased content words: what a question (or sentence) is about."""
+    """Stemmed, lower-cased content words: what a question (or sentence) is about. Hyphens fall
+    away, so "South-South" meets the "SouthSouth" of a PDF's broken line and "sub-national" meets
+    "subnational"."""
     out = set()
     for tok in _TOKEN.findall(text.lower()):
-        tok = tok.strip("-/")
+        tok = tok.strip("-/").replace("-", "")
         if len(tok) < 2 or tok in STOPWORDS:
             continue
         out.add(stem(tok))
@@ -200,14 +202,40 @@ def question_ordinals(question: str) -> list[tuple[str, set[str]]]:
 _UBIQUITOUS = frozenset({"united", "nations", "un"})
 
 
+_ORDINAL_UNITS = {w: n for n, w in enumerate(_UNITS.split("|"), 1)}
+_ORDINAL_TEENS = {
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "hundredth": 100,
+}
+_TENS = {"twen": 20, "thir": 30, "for": 40, "fif": 50, "six": 60, "seven": 70, "eigh": 80, "nine": 90}
+
+
+def ordinal_value(token: str) -> int | None:
+    """The number an English ordinal names: "22nd", "twenty-second" and "twenty second" are 22."""
+    token = token.lower().replace(" ", "-")
+    if m := re.fullmatch(r"(\d+)(?:st|nd|rd|th)", token):
+        return int(m.group(1))
+    if token in _ORDINAL_UNITS:
+        return _ORDINAL_UNITS[token]
+    if token in _ORDINAL_TEENS:
+        return _ORDINAL_TEENS[token]
+    if m := re.fullmatch(r"(twen|thir|for|fif|six|seven|eigh|nine)(?:tieth|ty-(\w+))", token):
+        unit = _ORDINAL_UNITS.get(m.group(2) or "", 0)
+        return _TENS[m.group(1)] + unit if m.group(2) is None or unit else None
+    return None
+
+
 def names_ordinal(passage: str, ordinal: str, heads: set[str]) -> bool:
     """Whether `passage` has `ordinal` followed closely by the whole noun it qualifies in the
     question: "the eleventh Global South-South Development Expo" does not answer for the twelfth,
     nor "the third United Nations Conference on the Landlocked Developing Countries" for the third
-    High-level United Nations Conference on South-South Cooperation."""
+    High-level United Nations Conference on South-South Cooperation. "22nd" and "twenty-second"
+    are one ordinal."""
     tokens = [t.lower().strip("-/") for t in _TOKEN.findall(passage)]
+    wanted = ordinal_value(ordinal)
     return any(
-        tok == ordinal and heads <= {stem(w) for w in tokens[i + 1 : i + 4 + len(heads)]}
+        (tok == ordinal or (wanted is not None and ordinal_value(tok) == wanted))
+        and heads <= {stem(w) for w in tokens[i + 1 : i + 4 + len(heads)]}
         for i, tok in enumerate(tokens)
     )
 
