@@ -14,8 +14,10 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from .catalog import symbol_from_name
 from .dedup import containment
 from .embeddings import Embedder
+from .glossary import gloss
 from .index import Index
 from .lexicons import lexicon
+from .questions import is_english
 from .settings import RetrievalMode, Settings
 from .types import DocKind, DocumentMeta, Location, SearchHit
 from .versions import question_language, set_aside
@@ -215,8 +217,12 @@ class Retriever:
                 dense = self._dense_within(qvec, allowed, fetch)
             else:
                 dense = self.index.vectors.query(qvec[None, :], fetch * (3 if allowed else 1))[0]
+        glossed: list[tuple[str, float]] = []
         if mode != "dense":
             lexical = self.index.lexical_for_search().search(query, fetch * (3 if allowed else 1))
+            # a question in another language meets English passages through its English gloss
+            if not is_english(query) and (english := gloss(query)):
+                glossed = self.index.lexical_for_search().search(english, fetch * (3 if allowed else 1))
         inner = without_names(query) if named else query
         inner_vec = qvec if inner == query or qvec is None else self.embedder.embed_query(inner)
         named_dense = (
@@ -231,6 +237,7 @@ class Retriever:
         lists = [
             ("dense", dense, s.rrf_dense_weight if mode != "dense" else 1.0),
             ("bm25", lexical, s.rrf_bm25_weight if mode != "bm25" else 1.0),
+            ("gloss_bm25", glossed, s.rrf_bm25_weight if mode != "bm25" else 1.0),
             ("named", named_dense, s.rrf_named_weight),
             ("named_bm25", named_lexical, s.rrf_named_weight),
             ("mention", mentions, s.rrf_named_weight),
