@@ -184,6 +184,30 @@ def test_ask_out_of_scope_abstains(client):
         assert s["text"]
 
 
+def test_briefing_says_what_the_documents_do_not_mention(client):
+    profile = {
+        "region": "Latin America and the Caribbean",
+        "entity_type": "academia",
+        "themes": ["knowledge sharing"],
+    }
+    r = client.post("/api/briefing", json=profile)
+    assert r.status_code == 200, r.text
+    sections = {s["title"]: s for s in r.json()["sections"]}
+    region = sections["Partners from your region"]
+    assert region["said"] is False and region["not_mentioned"] == ["Latin America and the Caribbean"]
+    assert region["note"].endswith("[1]; they do not mention Latin America and the Caribbean."), region[
+        "note"
+    ]
+    assert [c["doc_id"] for c in region["answer"]["citations"]] == ["cities-project-overview"]
+    steps = sections["Next steps the documents mention"]
+    assert steps["said"] is False and steps["answer"]["citations"] == []
+    for s in sections.values():  # every quote is the documents' own text
+        for c in s["answer"]["citations"]:
+            source_text = (CORPUS / f"{c['doc_id']}.txt").read_text(encoding="utf-8")
+            assert " ".join(c["quote"].split()) in " ".join(source_text.split())
+    assert client.post("/api/briefing", json={**profile, "region": "Mars"}).status_code == 422
+
+
 def test_ask_with_filters_and_k(client):
     answer = _ask(client, CITIES_QUESTION, k=2, filters={"doc_ids": ["cities-project-2024-highlights"]})
     assert len(answer["sources"]) <= 2
