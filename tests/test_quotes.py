@@ -43,3 +43,27 @@ def test_a_sentence_cut_by_a_chunk_boundary_is_quoted_whole(make_settings, tmp_p
     # a passage that ends where its sentence ends is left alone
     last = next(h for h in assistant.search("remain seized of the matter", k=10) if "remain seized" in h.text)
     assert whole_sentence(assistant.index, last, "Decides to remain seized of the matter.") is None
+
+
+def test_a_sentence_whose_start_a_chunk_boundary_cut_is_read_back_to_its_start(
+    make_settings, tmp_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "long.txt").write_text(f"Resolution on cooperation\n\n{LONG}\n\n25. Decides to remain seized of the matter.\n")
+    settings = make_settings(corpus_dir=docs, chunk_max_tokens=120)
+    assert ingest(settings).ingested_any
+    assistant = Assistant(settings)
+    rows = assistant.index.db.execute("SELECT * FROM chunks WHERE doc_id = 'long' ORDER BY ordinal").fetchall()
+    later = next(c for c in rows if c["text"].startswith("to strengthen"))
+    hit = next(h for h in assistant.search(later["text"][:200], k=10) if h.chunk_id == later["chunk_id"])
+    spans = sentence_spans(hit.text, clauses=False)
+    piece = hit.text[spans[0][0] : spans[0][1]].strip()
+    assert piece.startswith("to strengthen"), "the chunk starts mid-sentence"
+    quote, _ = whole_sentence(assistant.index, hit, piece)
+    assert "Calls upon the United Nations development system" in quote
+    assert quote.endswith("eighty-first session."), quote[-40:]  # cut at both ends: read both ways
+    assert quote in assistant.index.document_text("long")
+    # a passage that begins where its sentence begins is left alone
+    first = next(h for h in assistant.search("remain seized of the matter", k=10) if "remain seized" in h.text)
+    assert whole_sentence(assistant.index, first, "Decides to remain seized of the matter.") is None

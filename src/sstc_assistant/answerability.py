@@ -23,6 +23,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .glossary import gloss
 from .questions import (
     answer_type,
     asks_a_question,
@@ -68,6 +69,8 @@ FEATURES = (
     "question_terms",
     "sentence_words",
     "lexical_hit",
+    "prose",
+    "cross_lingual",
 )
 
 
@@ -119,8 +122,14 @@ class QuestionView:
         return is_english(self.asked)
 
     @cached_property
+    def words(self) -> str:
+        """The question in the passages' words: itself, or its English gloss when it is asked in
+        another language against English passages."""
+        return self.text if self.english or self.same_language else gloss(self.text)
+
+    @cached_property
     def terms(self) -> dict[str, float]:
-        return {t: self.weights.idf(t) for t in content_terms(self.text)}
+        return {t: self.weights.idf(t) for t in content_terms(self.words)}
 
     @cached_property
     def spelled(self) -> dict[str, str]:
@@ -145,7 +154,7 @@ class QuestionView:
 
     @cached_property
     def states(self) -> set[str]:
-        return countries(self.text)
+        return countries(self.words)
 
     def coverage(self, text: str) -> tuple[float, float]:
         """(IDF-weighted share of the question's words found in `text`, the largest IDF of a
@@ -168,6 +177,7 @@ class Candidate:
 
     text: str
     hit: int
+    prose: bool = True  # reads as a sentence (not a heading, table row or label)
     sim: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
     probability: float = 0.0
@@ -201,7 +211,7 @@ def describe(view: QuestionView, cands: Sequence[Candidate], hits: Sequence[Sear
                 "dense": hit.scores.get("dense", 0.0),
                 "dense_gap": hit.scores.get("dense", 0.0) - dense_top,
                 "hit_rank": 1.0 / (1 + cand.hit),
-                "lexical_hit": float("bm25" in hit.scores or "named_bm25" in hit.scores),
+                "lexical_hit": float(bool({"bm25", "named_bm25", "gloss_bm25"} & hit.scores.keys())),
             }
         cover_s, missing_s = view.coverage(cand.text)
         asked = view.kind is not None
@@ -217,6 +227,8 @@ def describe(view: QuestionView, cands: Sequence[Candidate], hits: Sequence[Sear
             "named_absent": float(view.named_absent),
             "question_terms": math.log1p(len(view.terms)),
             "sentence_words": math.log1p(len(cand.text.split())),
+            "prose": float(cand.prose),
+            "cross_lingual": float(not (view.english or view.same_language)),
             **passage_cache[cand.hit],
         }
     best_cover = max(c.features["cover_sentence"] for c in cands)
@@ -226,7 +238,8 @@ def describe(view: QuestionView, cands: Sequence[Candidate], hits: Sequence[Sear
 
 @dataclass
 class GroupModel:
-    """Standardised logistic regression for one group of questions (English or not)."""
+    """Standardised logistic regression and the threshold of one group of questions (English or
+    cross-lingual); the groups share the weights and differ in threshold."""
 
     mean: np.ndarray
     scale: np.ndarray
@@ -240,8 +253,8 @@ class GroupModel:
 
 
 class AnswerabilityModel:
-    """The trained weights: `english` for English questions, `other` for the five other languages
-    (their words never match English passages, so they lean on similarity alone)."""
+    """The trained weights and thresholds: `english` for questions read word for word against their
+    passages, `other` for those in the five other languages read through their English gloss."""
 
     _cache: ClassVar[dict[Path, AnswerabilityModel]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()

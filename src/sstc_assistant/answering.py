@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -26,6 +26,8 @@ from .lexicons import alternation, lexicon
 from .questions import content_terms, countries, is_english, names_ordinal
 from .settings import Settings
 from .types import Answer, Citation, SearchHit, Source
+
+T = TypeVar("T")
 
 ABSTAIN_MESSAGE = "The documents do not address this question."
 
@@ -130,6 +132,48 @@ class SentenceVectors:
         return np.vstack([found[k] for k in keys])
 
 
+class Documents(Protocol):
+    """Where whole documents are read (the index)."""
+
+    generation: int
+
+    def document_text(self, doc_id: str) -> str: ...
+
+
+class DocumentScope:
+    """What a whole document names (States, occurrences of a series), read once per document and
+    index generation: reading a long report for every question would cost more than answering."""
+
+    def __init__(self, documents: Documents, size: int = 128) -> None:
+        self.documents = documents
+        self.size = size
+        self._states: OrderedDict[tuple[int, str], set[str]] = OrderedDict()
+        self._ordinals: OrderedDict[tuple[int, str, str, frozenset[str]], bool] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _remember(self, table: OrderedDict, key, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in table:
+                table.move_to_end(key)
+                return table[key]
+        value = compute()
+        with self._lock:
+            table[key] = value
+            while len(table) > self.size:
+                table.popitem(last=False)
+        return value
+
+    def states(self, doc_id: str) -> set[str]:
+        key = (self.documents.generation, doc_id)
+        return self._remember(self._states, key, lambda: countries(self.documents.document_text(doc_id)))
+
+    def names_ordinal(self, doc_id: str, ordinal: str, heads: set[str]) -> bool:
+        key = (self.documents.generation, doc_id, ordinal, frozenset(heads))
+        return self._remember(
+            self._ordinals, key, lambda: names_ordinal(self.documents.document_text(doc_id), ordinal, heads)
+        )
+
+
 class ExtractiveGenerator:
     """Picks the retrieved sentences that best answer the question; never writes text of its own.
 
@@ -143,12 +187,14 @@ class ExtractiveGenerator:
         settings: Settings,
         english: Embedder | None = None,
         model: AnswerabilityModel | None = None,
+        documents: Documents | None = None,
     ) -> None:
         self.embedder = embedder  # the retrieval model: reads every language it supports
         self.english = english  # sharper on English questions
         self.settings = settings
         self._model = model
         self.vectors = SentenceVectors(settings.sentence_cache_size)
+        self.scope = DocumentScope(documents) if documents is not None else None
 
     @property
     def model(self) -> AnswerabilityModel:
@@ -158,8 +204,11 @@ class ExtractiveGenerator:
         return self._model
 
     def scorer(self, view: QuestionView) -> Embedder:
-        """The model that scores sentences for this question."""
-        if self.english is not None and view.english:
+        """The model that scores sentences for this question: the English one reads an English
+        question, or the English gloss of one in another language against English passages; the
+        multilingual retrieval model reads the rest (a question with no gloss, or one read against
+        an official translation in its own language)."""
+        if self.english is not None and (view.english or (not view.same_language and view.words)):
             return self.english
         return self.embedder
 
@@ -169,15 +218,21 @@ class ExtractiveGenerator:
         override = s.abstain_threshold if self.model.group(view) == "english" else s.abstain_threshold_other
         return override if override is not None else self.model.groups[self.model.group(view)].threshold
 
-    @staticmethod
-    def can_answer(view: QuestionView, hit: SearchHit) -> bool:
-        """A passage that never names a State the question names, or the occurrence it pins ("the
-        twelfth Expo" where the passage speaks of the eleventh), cannot answer it: a matter of
-        logic, not of weighing evidence."""
+    def can_answer(self, view: QuestionView, hit: SearchHit) -> bool:
+        """A passage whose document never names a State the question names, or the occurrence it
+        pins ("the twelfth Expo" where the text speaks of the eleventh), cannot answer it: a matter
+        of logic, not of weighing evidence. The document, not only the passage, is read: a letter
+        names its State on its first page and "the country" after."""
         context = f"{hit.title}\n{hit.text}"
-        if view.states and not view.states <= countries(context):
+        states = view.states - countries(context) if view.states else set()
+        ordinals = [(o, h) for o, h in view.ordinals if not names_ordinal(context, o, h)]
+        if not states and not ordinals:
+            return True
+        if self.scope is None:
             return False
-        return all(names_ordinal(context, o, heads) for o, heads in view.ordinals)
+        return states <= self.scope.states(hit.doc_id) and all(
+            self.scope.names_ordinal(hit.doc_id, o, h) for o, h in ordinals
+        )
 
     def candidates(self, hits: Sequence[SearchHit], passages: int | None = None) -> list[Candidate]:
         out = []
@@ -186,12 +241,14 @@ class ExtractiveGenerator:
                 for a, b in sentence_spans(block, clauses=False):
                     text = block[a:b].strip()
                     if (
-                        looks_like_prose(text)
+                        len(text.split()) >= 2
                         and is_candidate(text)
                         and not looks_like_instruction(text)
                         and not imitates_citations(text)
                     ):
-                        out.append(Candidate(text, i))
+                        # a heading or a table row can answer ("Agenda item 24 (b)"), but seldom
+                        # does: the learned decision weighs it
+                        out.append(Candidate(text, i, prose=looks_like_prose(text)))
         return out
 
     def assess(
@@ -215,7 +272,7 @@ class ExtractiveGenerator:
         if question_vector is not None and embedder is self.embedder:
             q = question_vector
         else:
-            q = embedder.embed_query(view.text)
+            q = embedder.embed_query(view.words)
         sims = self.vectors.get(embedder, [c.text for c in cands]) @ q
         for cand, sim in zip(cands, sims, strict=True):
             cand.sim = float(sim)
@@ -487,28 +544,50 @@ _WHOLE_END = re.compile(r"[.;:!?][\"”’)\]]*$")
 
 
 def whole_sentence(index: Index, hit: SearchHit, text: str) -> tuple[str, list[int]] | None:
-    """The whole sentence (or clause) when `text` is the end of a passage that a chunk boundary
-    cut mid-sentence (a long operative paragraph split at the token limit): read on in the
-    document's text to the sentence's end. (quote with page breaks as new lines, its pages), or
-    None when `text` is whole or cannot be placed exactly."""
-    tail = text.strip()
-    if _WHOLE_END.search(tail) or hit.char_end is None or not hit.text.rstrip().endswith(tail):
+    """The whole sentence (or clause) when `text` is the end or the start of a passage that a chunk
+    boundary cut mid-sentence (a long operative paragraph split at the token limit): read on in the
+    document's text to the sentence's end, and back to its start. (quote with page breaks as new
+    lines, its pages), or None when `text` is whole or cannot be placed exactly."""
+    piece = text.strip()
+    passage = hit.text.strip()
+    if hit.char_start is None or hit.char_end is None or not piece or piece not in passage:
         return None
     doc = index.document_text(hit.doc_id)
-    end = hit.char_end
-    start = end - len(tail)
-    if start < 0 or doc[start:end] != tail:
+    at = doc.find(piece, hit.char_start, hit.char_end)  # the piece's place in the document
+    if at < 0:
+        return None
+    start = _read_back(doc, at, piece, passage.startswith(piece))
+    stop = _read_on(doc, at + len(piece), piece, passage.endswith(piece))
+    if start is None and stop is None:
+        return None
+    start, stop = at if start is None else start, at + len(piece) if stop is None else stop
+    first = doc.count("\f", 0, start) + 1
+    last = doc.count("\f", 0, stop) + 1
+    return doc[start:stop].strip().replace("\f", "\n"), list(range(first, last + 1))
+
+
+def _read_on(doc: str, end: int, piece: str, cut: bool) -> int | None:
+    """Where the sentence that `piece` (the passage's end, `cut` there) ends in the document."""
+    if not cut or _WHOLE_END.search(piece):
         return None
     rest = doc[end : end + 3000].split("\n\n")[0]  # a sentence does not run past its paragraph
     following = rest.replace("\f", " ").lstrip()[:1]
     spans = sentence_spans(rest)
     if not spans or not (following.islower() or following in "(,;–-"):
         return None  # the passage ended where its sentence did (a heading, a list's last line)
-    stop = end + spans[0][1]
-    quote = doc[start:stop]
-    first = doc.count("\f", 0, start) + 1
-    last = doc.count("\f", 0, stop) + 1
-    return quote.replace("\f", "\n"), list(range(first, last + 1))
+    return end + spans[0][1]
+
+
+def _read_back(doc: str, begin: int, piece: str, cut: bool) -> int | None:
+    """Where the sentence whose rest `piece` (the passage's start, `cut` there) begins."""
+    if not cut:
+        return None
+    before = doc[max(0, begin - 3000) : begin].split("\n\n")[-1]  # nor back past its paragraph
+    tail = before.replace("\f", " ").rstrip()
+    if not tail or _WHOLE_END.search(tail) or not (piece[:1].islower() or tail[-1:] in ",;–-("):
+        return None  # the passage began where its sentence did
+    spans = sentence_spans(before)
+    return begin - len(before) + spans[-1][0] if spans else None
 
 
 def _quote_pages(index: Index, hit: SearchHit, quote: str) -> list[int]:

@@ -140,7 +140,7 @@ class Assistant:
             english = get_embedder(self.settings.answer_embedder, self.settings.embed_batch_size)
         elif self.embedder.name == self.settings.answer_embedder:
             english = self.embedder
-        return ExtractiveGenerator(self.embedder, self.settings, english)
+        return ExtractiveGenerator(self.embedder, self.settings, english, documents=self.index)
 
     @cached_property
     def generator(self) -> Generator:
