@@ -10,7 +10,7 @@ gold document. One logistic regression learns which sentences answer, for Englis
 those in the five other languages alike (a `cross_lingual` feature tells them apart). The threshold
 per group on the best sentence's probability is chosen on probabilities predicted out of fold
 (folds by document, so no question is scored by a model that saw its document) to maximise
-answered-right minus COST x answered-wrong, where "wrong" is an unanswerable question answered or
+(averaged over neighbouring thresholds) answered-right minus COST x answered-wrong, where "wrong" is an unanswerable question answered or
 an answer without the gold answer. With COST 1.5 the assistant answers only where its answers are
 right at least three times in five, and abstaining costs nothing: a wrong answer costs a user more
 than an honest "the documents do not say". The test split is never read here.
@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sstc_assistant.answerability import FEATURES, MODEL_PATH  # noqa: E402
+from sstc_assistant.answerability import FEATURES, MODEL_PATH, PORTABLE  # noqa: E402
 from sstc_assistant.answering import standalone  # noqa: E402
 from sstc_assistant.assistant import Assistant  # noqa: E402
 from sstc_assistant.evaluation import (  # noqa: E402
@@ -49,6 +49,7 @@ QUOTED = Settings.model_fields["answer_max_sentences"].default
 FOLDS = 5
 C_GRID = (0.1, 0.3, 1.0, 3.0)
 GRID = np.round(np.linspace(0.02, 0.98, 97), 3)
+SMOOTH = 3  # grid steps each side (±0.03) over which a threshold's utility is averaged
 
 
 def sha256(path: Path) -> str:
@@ -113,6 +114,15 @@ def utility(best: list[tuple[float, int, bool]], threshold: float) -> float:
     return sum((1.0 if y else -COST) for p, y, _ in best if p >= threshold)
 
 
+def smoothed(best: list[tuple[float, int, bool]]) -> np.ndarray:
+    """Utility at each threshold of GRID, averaged over its neighbours (±SMOOTH): one question
+    more or less right moves the raw curve by a spike, and a threshold on a spike is fitted to dev."""
+    raw = np.asarray([utility(best, t) for t in GRID])
+    width = 2 * SMOOTH + 1
+    padded = np.pad(raw, SMOOTH, mode="edge")
+    return np.convolve(padded, np.ones(width) / width, mode="valid")
+
+
 def outcome(best: list[tuple[float, int, bool]], threshold: float) -> dict:
     answered = [(p, y, a) for p, y, a in best if p >= threshold]
     abstained = [(p, y, a) for p, y, a in best if p < threshold]
@@ -145,14 +155,15 @@ def train(by_group: dict[str, list[tuple[int, list[list[float]], list[int], bool
             train_rows, test_rows = folds != f, folds == f
             if test_rows.any() and len(set(y[train_rows])) == 2:
                 oof[test_rows] = predict(fit(x[train_rows], y[train_rows], c), x[test_rows])
-        u = sum(max(utility(best, t) for t in GRID) for best in _per_group(by_group, names, oof).values())
+        u = sum(max(smoothed(best)) for best in _per_group(by_group, names, oof).values())
         if u > best_u:
             best_c, best_u, best_oof = c, u, oof
     params = fit(x, y, best_c)
     out = {}
     for name, best in _per_group(by_group, names, best_oof).items():
         # ties go to the higher threshold: abstaining more is the safer side
-        threshold = float(max(GRID, key=lambda t, b=best: (round(utility(b, t), 6), t)))
+        curve = smoothed(best)
+        threshold = float(max(zip(GRID, curve, strict=True), key=lambda tu: (round(tu[1], 6), tu[0]))[0])
         reachable = [any(ys) for _, _, ys, answerable in by_group[name] if answerable]
         right_anyway = [y for _, y, answerable in best if answerable]  # at any threshold
         out[name] = {
@@ -214,7 +225,11 @@ def main() -> int:
     dataset = Path(args.dataset)
     if args.check:
         meta = json.loads(Path(args.out).read_text(encoding="utf-8"))
-        stale = meta.get("dataset_sha256") != sha256(dataset) or tuple(meta.get("features", ())) != FEATURES
+        stale = (
+            meta.get("dataset_sha256") != sha256(dataset)
+            or tuple(meta.get("features", ())) != FEATURES
+            or tuple(meta.get("portable", {}).get("features", ())) != PORTABLE
+        )
         print(f"{args.out}: {'STALE (retrain)' if stale else 'up to date'} for {dataset}")
         return 1 if stale else 0
     questions = load_dataset(dataset)
@@ -240,25 +255,34 @@ def main() -> int:
         if cache:
             cache.write_text(json.dumps({"dataset_sha256": sha256(dataset), "groups": by_group}))
     groups = train(by_group)
+    keep = [FEATURES.index(f) for f in PORTABLE]
+    portable = train(
+        {name: [(f, [[r[i] for i in keep] for r in xs], ys, a) for f, xs, ys, a in data]
+         for name, data in by_group.items()}
+    )
     model = {
         "about": "answerability model: one logistic regression over candidate-sentence features, a threshold "
         "per group (English / cross-lingual); trained by eval/train_answerability.py on the dev split, "
-        "thresholds chosen out of fold",
+        "thresholds chosen out of fold; `portable`: the same without the features whose scale depends on "
+        "the embedder, for indexes built by another embedder than `embedder`",
         "features": list(FEATURES),
+        "embedder": assistant.embedder.name,
         "dataset": dataset.relative_to(ROOT).as_posix() if dataset.is_relative_to(ROOT) else str(dataset),
         "dataset_sha256": sha256(dataset),
         "index": args.index,
         "cost_of_wrong_answer": COST,
         "groups": groups,
+        "portable": {"features": list(PORTABLE), "groups": portable},
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
-    for name, g in groups.items():
-        print(f"{name}: {g['questions']} questions, {g['rows']} sentences ({g['positives']} answer), "
-              f"C {g['C']}, threshold {g['threshold']}, out of fold {g['out_of_fold']}; of answerable "
-              f"questions, {g['answerable_with_an_answering_sentence']:.0%} have an answering sentence among "
-              f"the candidates and {g['answerable_whose_quoted_sentences_hold_the_answer']:.0%} would quote it "
-              "(out of fold, at any threshold)")
+    for variant, trained in ((assistant.embedder.name, groups), ("portable", portable)):
+        for name, g in trained.items():
+            print(f"{variant} {name}: {g['questions']} questions, {g['rows']} sentences ({g['positives']} answer), "
+                  f"C {g['C']}, threshold {g['threshold']}, out of fold {g['out_of_fold']}; of answerable "
+                  f"questions, {g['answerable_with_an_answering_sentence']:.0%} have an answering sentence among "
+                  f"the candidates and {g['answerable_whose_quoted_sentences_hold_the_answer']:.0%} would quote "
+                  "it (out of fold, at any threshold)")
     print(f"wrote {args.out}")
     return 0
 

@@ -14,6 +14,7 @@ from conftest import ROOT
 from sstc_assistant.answerability import (
     FEATURES,
     MODEL_PATH,
+    PORTABLE,
     AnswerabilityModel,
     Candidate,
     QuestionView,
@@ -53,7 +54,7 @@ def _features(question: str, text: str, **kw) -> dict[str, float]:
 
 def test_rare_words_weigh_more_than_common_ones() -> None:
     weights = TermWeights.count(PASSAGES)
-    assert weights.idf("popul") > weights.idf("south-south")
+    assert weights.idf("popul") > weights.idf("southsouth")  # hyphens fold: "South-South"
     assert weights.idf("never-seen-word") == pytest.approx(1.0)
 
 
@@ -161,3 +162,15 @@ def test_every_lexicon_says_where_it_comes_from() -> None:
             continue
         data = lexicon(f.stem)
         assert data.get("source") and data.get("about"), f.name
+
+
+def test_an_index_of_another_embedder_is_scored_by_the_portable_variant() -> None:
+    """A raw dense score means one thing under e5 (near 0.85) and another under MiniLM (near 0.5):
+    the weights that read it apply only to indexes of the embedder they were trained on."""
+    own = AnswerabilityModel.load(embedder=AnswerabilityModel.load().meta["embedder"])
+    other = AnswerabilityModel.load(embedder="some-other-embedder")
+    assert own.features == FEATURES and "dense" in own.features
+    assert other.features == PORTABLE and "dense" not in other.features
+    assert other.meta["variant"] == "portable"
+    for group in other.groups.values():
+        assert len(group.coef) == len(PORTABLE)

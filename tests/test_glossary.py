@@ -60,9 +60,8 @@ def test_the_shipped_glossary_is_traceable_data() -> None:
 
 
 def test_a_question_in_another_language_is_weighed_in_its_english_words() -> None:
-    view = QuestionView(
-        "Quelles propositions de projets pilotes seront prioritaires ?", "", TermWeights.shipped()
-    )
+    question = "Quelles propositions de projets pilotes seront prioritaires ?"
+    view = QuestionView(question, question, TermWeights.shipped())
     assert not view.english
     assert {"pilot", "project"} <= set(view.terms)
 

@@ -72,6 +72,9 @@ FEATURES = (
     "prose",
     "cross_lingual",
 )
+# what reads the same whatever embedder built the index: a raw dense score does not (e5 scores
+# cluster near 0.85, MiniLM's near 0.5), so an index of another embedder is scored without it
+PORTABLE = tuple(f for f in FEATURES if f != "dense")
 
 
 class TermWeights:
@@ -254,19 +257,24 @@ class GroupModel:
 
 class AnswerabilityModel:
     """The trained weights and thresholds: `english` for questions read word for word against their
-    passages, `other` for those in the five other languages read through their English gloss."""
+    passages, `other` for those in the five other languages read through their English gloss.
 
-    _cache: ClassVar[dict[Path, AnswerabilityModel]] = {}
+    Two variants are trained on the same sentences: one for indexes built by the embedder of the
+    training index (every feature), a portable one for indexes of any other embedder (PORTABLE)."""
+
+    _cache: ClassVar[dict[tuple[Path, str | None], AnswerabilityModel]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, groups: dict[str, GroupModel], meta: dict) -> None:
+    def __init__(self, groups: dict[str, GroupModel], meta: dict, features: tuple[str, ...] = FEATURES) -> None:
         self.groups = groups
         self.meta = meta
+        self.features = features
 
     @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> AnswerabilityModel:
+    def load(cls, path: Path = MODEL_PATH, embedder: str | None = None) -> AnswerabilityModel:
+        """The variant for an index built by `embedder` (None: the training index's own)."""
         with cls._lock:
-            if path not in cls._cache:
+            if (path, embedder) not in cls._cache:
                 try:
                     data = json.loads(path.read_text(encoding="utf-8"))
                 except (OSError, ValueError) as exc:
@@ -274,39 +282,46 @@ class AnswerabilityModel:
                         f"the answerability model {path} is unreadable ({exc}): "
                         "run eval/train_answerability.py"
                     ) from exc
-                if tuple(data["features"]) != FEATURES:
+                if tuple(data["features"]) != FEATURES or tuple(data["portable"]["features"]) != PORTABLE:
                     raise RuntimeError(
                         f"the answerability model {path} was trained on other features: "
                         "run eval/train_answerability.py"
                     )
-                groups = {
-                    name: GroupModel(
-                        mean=np.asarray(g["mean"], dtype=np.float64),
-                        scale=np.asarray(g["scale"], dtype=np.float64),
-                        coef=np.asarray(g["coef"], dtype=np.float64),
-                        intercept=float(g["intercept"]),
-                        threshold=float(g["threshold"]),
-                    )
-                    for name, g in data["groups"].items()
-                }
-                cls._cache[path] = cls(groups, {k: v for k, v in data.items() if k != "groups"})
-            return cls._cache[path]
+                own = embedder is None or embedder == data["embedder"]
+                variant = data if own else data["portable"]
+                meta = {k: v for k, v in data.items() if k not in ("groups", "portable")}
+                cls._cache[(path, embedder)] = cls(
+                    {name: _group(g) for name, g in variant["groups"].items()},
+                    meta | {"variant": "full" if own else "portable"},
+                    FEATURES if own else PORTABLE,
+                )
+            return cls._cache[(path, embedder)]
 
     @staticmethod
     def group(view: QuestionView) -> str:
         """Questions matched word for word against their passages (English, or another language
-        with its official translation indexed) use the `english` weights; cross-lingual ones the
-        `other` weights."""
+        with its official translation indexed) use the `english` threshold; cross-lingual ones the
+        `other` one."""
         return "english" if view.english or view.same_language else "other"
 
     def score(self, view: QuestionView, cands: Sequence[Candidate]) -> float:
         """Set each candidate's probability of answering; returns the group's threshold."""
         model = self.groups[self.group(view)]
         if cands:
-            rows = np.asarray([[c.features[f] for f in FEATURES] for c in cands], dtype=np.float64)
+            rows = np.asarray([[c.features[f] for f in self.features] for c in cands], dtype=np.float64)
             for cand, p in zip(cands, model.probabilities(rows), strict=True):
                 cand.probability = float(p)
         return model.threshold
+
+
+def _group(g: dict) -> GroupModel:
+    return GroupModel(
+        mean=np.asarray(g["mean"], dtype=np.float64),
+        scale=np.asarray(g["scale"], dtype=np.float64),
+        coef=np.asarray(g["coef"], dtype=np.float64),
+        intercept=float(g["intercept"]),
+        threshold=float(g["threshold"]),
+    )
 
 
 def is_candidate(text: str) -> bool:

@@ -200,7 +200,7 @@ class ExtractiveGenerator:
     def model(self) -> AnswerabilityModel:
         """Loaded at the first answer (training computes features without a model)."""
         if self._model is None:
-            self._model = AnswerabilityModel.load()
+            self._model = AnswerabilityModel.load(embedder=self.embedder.name)
         return self._model
 
     def scorer(self, view: QuestionView) -> Embedder:

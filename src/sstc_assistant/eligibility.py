@@ -288,10 +288,9 @@ def region_section(assistant: Assistant, reader: Reader, region: str) -> Section
     """Quote the sentence naming the partner's region; else name the regions the documents do
     name (cited) and say plainly that the partner's is not among them."""
     title = "Partners from your region"
-    including = "" if region == "other" else f", including {region}"
-    question = (
-        f"Which regions do the cities and institutions that joined the Cities Project come from{including}?"
-    )
+    # asked without the partner's region: which regions a quote names is checked after, and a
+    # sentence that lacks the words of a region it never names must not look like a poor answer
+    question = "Which regions do the cities and institutions that joined the Cities Project come from?"
     answer = assistant.ask(question, filters=PROJECT)
     found = naming(reader.quotes(answer), REGIONS)
     named = list(dict.fromkeys(n for _, names in found for n in names))
@@ -299,6 +298,11 @@ def region_section(assistant: Assistant, reader: Reader, region: str) -> Section
     if mine:
         return section(title, answer, mine, named=named)
     absent = region != "other" and not REGIONS.mentions(region, reader.reports())
+    if not absent and region != "other":  # the reports name it elsewhere: ask for it by name
+        more = assistant.ask(f"{question[:-1]}, including {region}?", filters=PROJECT)
+        mine = [c for c, names in naming(reader.quotes(more), REGIONS) if region in names]
+        if mine:
+            return section(title, more, mine, named=list(dict.fromkeys([*named, region])))
     say = REGIONS.say[region]
     if named:
         lead = f"The documents name partners from {REGIONS.said(named)} {markers(len(found))}"
