@@ -19,13 +19,18 @@ ITEMS = ", ".join(
 LONG = f"24. Calls upon the United Nations development system to continue mainstreaming South-South cooperation, {ITEMS}, and to report thereon to the General Assembly at its eighty-first session."
 
 
-def test_a_sentence_cut_by_a_chunk_boundary_is_quoted_whole(make_settings, tmp_path: Path) -> None:
+def _long_resolution(make_settings, tmp_path: Path) -> Assistant:
+    """An index of one resolution whose paragraph 24 small chunks (120 tokens) cut in three."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "long.txt").write_text(f"Resolution on cooperation\n\n{LONG}\n\n25. Decides to remain seized of the matter.\n")
     settings = make_settings(corpus_dir=docs, chunk_max_tokens=120)
     assert ingest(settings).ingested_any
-    assistant = Assistant(settings)
+    return Assistant(settings)
+
+
+def test_a_sentence_cut_by_a_chunk_boundary_is_quoted_whole(make_settings, tmp_path: Path) -> None:
+    assistant = _long_resolution(make_settings, tmp_path)
     chunks = assistant.index.db.execute(
         "SELECT * FROM chunks WHERE doc_id = 'long' ORDER BY ordinal"
     ).fetchall()
@@ -48,12 +53,7 @@ def test_a_sentence_cut_by_a_chunk_boundary_is_quoted_whole(make_settings, tmp_p
 def test_a_sentence_whose_start_a_chunk_boundary_cut_is_read_back_to_its_start(
     make_settings, tmp_path: Path
 ) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "long.txt").write_text(f"Resolution on cooperation\n\n{LONG}\n\n25. Decides to remain seized of the matter.\n")
-    settings = make_settings(corpus_dir=docs, chunk_max_tokens=120)
-    assert ingest(settings).ingested_any
-    assistant = Assistant(settings)
+    assistant = _long_resolution(make_settings, tmp_path)
     rows = assistant.index.db.execute("SELECT * FROM chunks WHERE doc_id = 'long' ORDER BY ordinal").fetchall()
     later = next(c for c in rows if c["text"].startswith("to strengthen"))
     hit = next(h for h in assistant.search(later["text"][:200], k=10) if h.chunk_id == later["chunk_id"])

@@ -264,8 +264,9 @@ class ExtractiveGenerator:
 
         `question_vector`: the question as the retrieval model embedded it, reused when that model
         scores the sentences too (questions in other languages)."""
-        cands = [c for c in self.candidates(hits, self.settings.answer_list_passages if view.listing else None)
-                 if self.can_answer(view, hits[c.hit])]
+        cands = self.candidates(hits, self.settings.answer_list_passages if view.listing else None)
+        fits = {i: self.can_answer(view, hits[i]) for i in {c.hit for c in cands}}  # per passage
+        cands = [c for c in cands if fits[c.hit]]
         if not cands:
             return cands
         embedder = self.scorer(view)
@@ -472,7 +473,7 @@ def compose(
     for claim in draft.claims:
         hit = hits[claim.hit]
         whole = whole_sentence(index, hit, claim.quote) if claim.quote == claim.sentence else None
-        if whole is not None:  # never quote a piece a chunk boundary cut: read on to the end
+        if whole is not None:  # never quote a piece a chunk boundary cut: read on and back
             claim = Claim(" ".join(whole[0].split()), claim.hit, whole[0], claim.score)
         key = (claim.hit, claim.quote)
         if key not in keys:
@@ -550,14 +551,16 @@ def whole_sentence(index: Index, hit: SearchHit, text: str) -> tuple[str, list[i
     lines, its pages), or None when `text` is whole or cannot be placed exactly."""
     piece = text.strip()
     passage = hit.text.strip()
-    if hit.char_start is None or hit.char_end is None or not piece or piece not in passage:
-        return None
+    head_cut = passage.startswith(piece)
+    tail_cut = passage.endswith(piece) and not _WHOLE_END.search(piece)
+    if hit.char_start is None or hit.char_end is None or not piece or not (head_cut or tail_cut):
+        return None  # a sentence inside its passage is whole: no need to read the document
     doc = index.document_text(hit.doc_id)
     at = doc.find(piece, hit.char_start, hit.char_end)  # the piece's place in the document
     if at < 0:
         return None
-    start = _read_back(doc, at, piece, passage.startswith(piece))
-    stop = _read_on(doc, at + len(piece), piece, passage.endswith(piece))
+    start = _read_back(doc, at, piece, head_cut)
+    stop = _read_on(doc, at + len(piece), tail_cut)
     if start is None and stop is None:
         return None
     start, stop = at if start is None else start, at + len(piece) if stop is None else stop
@@ -566,9 +569,9 @@ def whole_sentence(index: Index, hit: SearchHit, text: str) -> tuple[str, list[i
     return doc[start:stop].strip().replace("\f", "\n"), list(range(first, last + 1))
 
 
-def _read_on(doc: str, end: int, piece: str, cut: bool) -> int | None:
-    """Where the sentence that `piece` (the passage's end, `cut` there) ends in the document."""
-    if not cut or _WHOLE_END.search(piece):
+def _read_on(doc: str, end: int, cut: bool) -> int | None:
+    """Where the sentence whose start ends the passage at `end` (`cut` there) ends in the document."""
+    if not cut:
         return None
     rest = doc[end : end + 3000].split("\n\n")[0]  # a sentence does not run past its paragraph
     following = rest.replace("\f", " ").lstrip()[:1]

@@ -219,10 +219,11 @@ class Retriever:
                 dense = self.index.vectors.query(qvec[None, :], fetch * (3 if allowed else 1))[0]
         glossed: list[tuple[str, float]] = []
         if mode != "dense":
-            lexical = self.index.lexical_for_search().search(query, fetch * (3 if allowed else 1))
+            keyword = self.index.lexical_for_search()
+            lexical = keyword.search(query, fetch * (3 if allowed else 1))
             # a question in another language meets English passages through its English gloss
             if not is_english(query) and (english := gloss(query)):
-                glossed = self.index.lexical_for_search().search(english, fetch * (3 if allowed else 1))
+                glossed = keyword.search(english, fetch * (3 if allowed else 1))
         inner = without_names(query) if named else query
         inner_vec = qvec if inner == query or qvec is None else self.embedder.embed_query(inner)
         named_dense = (
