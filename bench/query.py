@@ -3,6 +3,7 @@ the evaluation questions (model and index load measured separately).
 
     .venv/bin/python bench/query.py --index eval           # after `sstc ingest corpus ../shared/un-docs --index eval`
     .venv/bin/python bench/query.py --index default --limit 20
+    .venv/bin/python bench/query.py --index eval --dataset eval/generated/test.jsonl --kinds policy,multi-doc
 """
 
 from __future__ import annotations
@@ -33,11 +34,18 @@ def main() -> int:
     parser.add_argument("--index", default="eval")
     parser.add_argument("--dataset", type=Path, default=ROOT / "eval" / "questions.jsonl")
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--kinds", help="only these kinds of question, comma-separated (e.g. policy,multi-doc)")
     parser.add_argument("--repeat", type=int, default=1, help="passes over the questions")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    questions = load_dataset(args.dataset)[: args.limit]
+    questions = load_dataset(args.dataset)
+    if args.kinds:
+        wanted = {k.strip() for k in args.kinds.split(",")}
+        questions = [q for q in questions if q.kind in wanted]
+        if not questions:
+            parser.error(f"no question of kind {args.kinds} in {args.dataset}")
+    questions = questions[: args.limit]
     t0 = time.perf_counter()
     assistant = Assistant(Settings(home=ROOT, index=args.index))
     assistant.search("warm-up", k=1)
@@ -49,7 +57,7 @@ def main() -> int:
             answer = assistant.ask(q.question, history=q.history)
             for key in timings:
                 timings[key].append(answer.timings_ms[key])
-    figures = {"index": args.index, "questions": len(questions) * args.repeat, "load_ms": round(load_ms)}
+    figures = {"index": args.index, "kinds": args.kinds or "all", "questions": len(questions) * args.repeat, "load_ms": round(load_ms)}
     for key, values in timings.items():
         figures[f"{key}_p50_ms"] = round(pct(values, 0.5), 1)
         figures[f"{key}_p95_ms"] = round(pct(values, 0.95), 1)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import CORPUS, ROOT, un_docs_or_skip
 
-from sstc_assistant.answering import ABSTAIN_MESSAGE, verify
+from sstc_assistant.answering import ABSTAIN_MESSAGE, list_text, verify
 from sstc_assistant.assistant import Assistant
 from sstc_assistant.citations import SupportChecker
 from sstc_assistant.dedup import containment, normalized
@@ -819,10 +819,31 @@ def test_a_follow_up_is_answered_as_its_standalone_question(corpus_assistant: As
 def test_a_question_for_a_list_gets_one_cited_bullet_per_point(corpus_assistant: Assistant) -> None:
     answer = corpus_assistant.ask("Which services does the Cities Project offer to cities?")
     assert answer.answerable
-    bullets = [line for line in answer.answer.splitlines() if line.startswith("- ")]
-    assert len(bullets) >= 2 and len(bullets) == len(answer.answer.splitlines())
+    lines = answer.answer.splitlines()
+    bullets = [line for line in lines if line.startswith("- ")]
+    assert len(bullets) >= 2 and lines[0].startswith(f"{len(bullets)} points in ") and lines[0].endswith(":")
+    assert len(bullets) == len(lines) - 1
     assert all(_MARKER.search(b) for b in bullets)
     assert_grounded(answer, corpus_assistant)
     # a question for one fact keeps the short answer
     fact = corpus_assistant.ask(YEAR_QUESTION)
     assert not fact.answer.startswith("- ")
+
+
+def _hit(doc_id: str, symbol: str, date: str) -> SearchHit:
+    return SearchHit(chunk_id=f"{doc_id}-1", vector_id="v", doc_id=doc_id, symbol=symbol, date=date, text="t", pages=[1], score=0.5)
+
+
+def test_list_bullets_from_several_documents_are_grouped_under_symbol_and_year() -> None:
+    older, newer = _hit("a", "A/RES/72/237", "2017-12-20"), _hit("b", "A/RES/80/156", "2025-12-15")
+    text = list_text(["- one [1]", "- two [2]", "- three [3]"], [newer, newer, older])
+    assert text.splitlines() == [
+        "3 points in 2 documents:",
+        "A/RES/80/156 (2025):",
+        "- one [1]",
+        "- two [2]",
+        "A/RES/72/237 (2017):",
+        "- three [3]",
+    ]
+    assert list_text(["- one [1]"], [_hit("c", "", "")]).splitlines() == ["1 point in c:", "- one [1]"]
+

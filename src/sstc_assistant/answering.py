@@ -470,6 +470,7 @@ def compose(
     citations: list[Citation] = []
     keys: dict[tuple[int, str], int] = {}
     parts: list[str] = []
+    docs: list[SearchHit] = []  # the passage of each part
     for claim in draft.claims:
         hit = hits[claim.hit]
         whole = whole_sentence(index, hit, claim.quote) if claim.quote == claim.sentence else None
@@ -495,16 +496,33 @@ def compose(
             )
         sentence = claim.sentence.rstrip()
         parts.append(f"- {sentence} [{keys[key]}]" if draft.layout == "list" else f"{sentence} [{keys[key]}]")
+        docs.append(hit)
     return Answer(
         question=question,
-        answer=("\n" if draft.layout == "list" else " ").join(parts),
+        answer=list_text(parts, docs) if draft.layout == "list" else " ".join(parts),
         answerable=True,
+        layout="list" if draft.layout == "list" else "prose",
         citations=citations,
         sources=[to_source(h) for h in hits],
         unsupported=draft.unsupported,
         generator=generator,
         standalone_question=standalone_question,
     )
+
+
+def list_text(bullets: Sequence[str], hits: Sequence[SearchHit]) -> str:
+    """Bullets under a one-line lead; from several documents, grouped under each document's
+    symbol and year (the draft already orders them by document, then place)."""
+    order = list(dict.fromkeys(h.doc_id for h in hits))
+    label = {h.doc_id: h.label + (f" ({h.date[:4]})" if h.date[:4].isdigit() else "") for h in hits}
+    points = "point" if len(bullets) == 1 else "points"
+    if len(order) == 1:
+        return "\n".join([f"{len(bullets)} {points} in {label[order[0]]}:", *bullets])
+    lines = [f"{len(bullets)} {points} in {len(order)} documents:"]
+    for doc_id in order:
+        lines.append(f"{label[doc_id]}:")
+        lines += [b for b, h in zip(bullets, hits, strict=True) if h.doc_id == doc_id]
+    return "\n".join(lines)
 
 
 def abstain(

@@ -267,7 +267,7 @@ def section(
     said = bool(quotes)
     cited = [c.model_copy(update={"n": i}) for i, c in enumerate(quotes if said else backing, 1)]
     if said:
-        listing = answer.answer.startswith("- ") and len(cited) > 1
+        listing = answer.layout == "list" and len(cited) > 1
         parts = [f"{'- ' if listing else ''}{' '.join(c.quote.split())} [{c.n}]" for c in cited]
         text = ("\n" if listing else " ").join(parts)
     else:

@@ -217,6 +217,8 @@ class CitationJudge:
 
 
 def _answer_sentences(text: str):
+    # a list's lead and document headings ("3 points in A/RES/80/156:") state nothing to cite
+    text = "\n".join(line for line in text.splitlines() if not re.fullmatch(r"[^\[\]]*:\s*", line))
     parts = re.split(r"(?<=\])\s+(?=[^\[\s])", text.strip())  # a sentence keeps all its markers
     for part in parts:
         refs = [int(n) for n in re.findall(r"\[(\d+)\]", part)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -139,6 +140,27 @@ class _Catalogue:
         return self.set_aside[lang]
 
 
+class RankedList(NamedTuple):
+    """One retriever's ranking: (vector id, its own score) best first, and its weight in fusion."""
+
+    name: str
+    ranked: list[tuple[str, float]]
+    weight: float
+
+
+def fuse(lists: Sequence[RankedList], rrf_k: int) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Weighted reciprocal rank fusion: each list adds weight / (rrf_k + rank) to every passage it
+    ranks. Returns the fused score of each passage and every list's own score for it (the
+    answerability features read them)."""
+    fused: dict[str, float] = {}
+    scores: dict[str, dict[str, float]] = {}
+    for name, ranked, weight in lists:
+        for rank, (vid, score) in enumerate(ranked):
+            fused[vid] = fused.get(vid, 0.0) + weight / (rrf_k + rank + 1)
+            scores.setdefault(vid, {})[name] = score
+    return fused, scores
+
+
 class Retriever:
     def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
         self.index = index
@@ -232,21 +254,16 @@ class Retriever:
         named_lexical = self._lexical_within(inner, set(named), fetch) if named and mode != "dense" else []
         mentions = self._mentions(query, fetch)
 
-        fused: dict[str, float] = {}
-        scores: dict[str, dict[str, float]] = {}
         s = self.settings
         lists = [
-            ("dense", dense, s.rrf_dense_weight if mode != "dense" else 1.0),
-            ("bm25", lexical, s.rrf_bm25_weight if mode != "bm25" else 1.0),
-            ("gloss_bm25", glossed, s.rrf_bm25_weight if mode != "bm25" else 1.0),
-            ("named", named_dense, s.rrf_named_weight),
-            ("named_bm25", named_lexical, s.rrf_named_weight),
-            ("mention", mentions, s.rrf_named_weight),
+            RankedList("dense", dense, s.rrf_dense_weight if mode != "dense" else 1.0),
+            RankedList("bm25", lexical, s.rrf_bm25_weight if mode != "bm25" else 1.0),
+            RankedList("gloss_bm25", glossed, s.rrf_bm25_weight if mode != "bm25" else 1.0),
+            RankedList("named", named_dense, s.rrf_named_weight),
+            RankedList("named_bm25", named_lexical, s.rrf_named_weight),
+            RankedList("mention", mentions, s.rrf_named_weight),
         ]
-        for name, ranked, weight in lists:
-            for rank, (vid, score) in enumerate(ranked):
-                fused[vid] = fused.get(vid, 0.0) + weight / (s.rrf_k + rank + 1)
-                scores.setdefault(vid, {})[name] = score
+        fused, scores = fuse(lists, s.rrf_k)
         order = sorted(fused, key=lambda v: -fused[v])
         if mode == "hybrid+rerank":
             order = self._rerank(query, order[: max(k * 4, 20)], scores) + order[max(k * 4, 20) :]

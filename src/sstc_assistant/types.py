@@ -183,6 +183,9 @@ class Answer(BaseModel):
     question: str
     answer: str
     answerable: bool
+    layout: Literal["prose", "list"] = Field(
+        "prose", description="list: a lead line, then one cited bullet per point (grouped by document)"
+    )
     citations: list[Citation] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     unsupported: list[str] = Field(
