@@ -6,13 +6,14 @@ import json
 import re
 from pathlib import Path
 
+from .references import BODIES
 from .types import DocumentMeta
 
 CATALOG_NAME = "catalog.json"
 SIDECAR_SUFFIX = ".meta.json"
 
 _LANG_SUFFIX = re.compile(r"\.(ar|zh|en|fr|ru|es)$", re.IGNORECASE)
-_SYMBOL_NAME = re.compile(r"^(A|E|S|ST|DP|TD|UNW|FCCC|CRC|CEDAW|HRC|UNEP|ICCD)([_-][A-Za-z0-9.\-]+)+$")
+_SYMBOL_NAME = re.compile(rf"^({BODIES})([_-][A-Za-z0-9.\-]+)+$")  # A_RES_72_237, DP-FPA_2025_1
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(

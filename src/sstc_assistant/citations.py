@@ -14,9 +14,9 @@ import numpy as np
 
 from .chunking import sentence_spans
 from .dedup import normalized
+from .references import symbols_in
 
 _NUMBER = re.compile(r"(?<![\w/])\d[\d,.]*\d|\b\d\b")
-_SYMBOL = re.compile(r"\b[A-Z]{1,5}(?:/[A-Za-z0-9.\-]+)+")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+(?:\s+(?:of|and|for|the|de|la)?\s*[A-Z][a-z]+)+)")
 _WS = re.compile(r"\s+")
 
@@ -47,7 +47,7 @@ def pages_of_quote(page_texts: dict[int, str], quote: str, first: int, last: int
 def facts(sentence: str) -> set[str]:
     """Figures, UN symbols and multi-word names: what a supporting passage must contain."""
     found = {m.group(0).rstrip(".,") for m in _NUMBER.finditer(sentence)}
-    found |= {m.group(0).rstrip(".,") for m in _SYMBOL.finditer(sentence)}
+    found |= {symbol.rstrip(",") for symbol, _, _ in symbols_in(sentence)}
     found |= {m.group(1) for m in _NAME.finditer(sentence)}
     return {f for f in found if f}
 

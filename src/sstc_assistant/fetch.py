@@ -20,13 +20,12 @@ import httpx
 from pydantic import BaseModel, Field, ValidationError
 
 from .documents import SUPPORTED_SUFFIXES, DocumentError, read_document
-from .references import SymbolError, file_stem, normalize_symbol
+from .references import SymbolError, file_stem, normalize_symbol, symbols_in
 from .settings import Settings
 
 LANGUAGES = ("en", "fr", "es", "ru", "ar", "zh")  # the six official languages, as ODS names them
 FetchStatus = Literal["fetched", "present", "refused", "failed"]
 # at the head of another document's first page: "S/2023/664" where A/78/354 was asked for
-_PAGE_SYMBOL = re.compile(r"(?<![\w/])(?:A|E|S|ST|DP|TD|UNW)/[A-Za-z0-9.\-/]*\d")
 Progress = Callable[[str, int, int | None], None]  # (label, bytes so far, total bytes or None)
 
 
@@ -287,7 +286,7 @@ class Fetcher:
         text = " ".join(p.text for p in parsed.pages[:2])
         if symbol in re.sub(r"\s+", "", text):
             return ""
-        named = _PAGE_SYMBOL.findall(re.sub(r"\s+", " ", parsed.pages[0].text[:200]))
+        named = [s for s, _, _ in symbols_in(re.sub(r"\s+", " ", parsed.pages[0].text[:200]))]
         other = next((s for s in named if not symbol.startswith(s)), "")
         written = guess_language(text)
         if written is not None and written != lang:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from .types import Answer
 
 # the bodies whose documents ODS serves under these leading symbol parts
-_BODIES = "A|E|S|ST|DP|TD|UNW|SSC|FCCC|UNEP|HRC|CRC|CEDAW|ICCD|TCDC"
+BODIES = "A|E|S|ST|DP|TD|UNW|SSC|FCCC|UNEP|HRC|CRC|CEDAW|ICCD|TCDC"
+_BODIES = BODIES
 _SEGMENT = r"[A-Za-z0-9.\-()]+"
 SYMBOL = re.compile(rf"^(?:{_BODIES}|[A-Z][A-Z0-9]*)(?:/{_SEGMENT})+$")
 _IN_TEXT = re.compile(rf"(?<![\w/])(?:{_BODIES})(?:/[A-Za-z0-9.\-]+)*/[A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*")
@@ -52,6 +53,13 @@ def normalize_symbol(text: str) -> str:
     return symbol
 
 
+def symbols_in(text: str) -> list[tuple[str, int, int]]:
+    """Every UN symbol written in `text` with its span, in order: `A/RES/72/237`, `E/ICEF/2025/11`
+    (a full stop or hyphen after it is not part of it). The one reading of a symbol in running
+    text, for questions, pages, footnotes and generated sentences alike."""
+    return [(m[0].rstrip(".-"), m.start(), m.end()) for m in _IN_TEXT.finditer(text)]
+
+
 def file_stem(symbol: str, lang: str) -> str:
     """`A/RES/79/236`, `en` → `A_RES_79_236.en` (the doc_id of DESIGN.md)."""
     return f"{symbol.replace('/', '_')}.{lang}"
@@ -70,8 +78,8 @@ def cited_symbols(text: str, *, exclude: Iterable[str] = ()) -> list[str]:
             session, number, part = one.groups()
             if int(session) >= 31:  # from 1976 on; earlier ones are numbered "3251 (XXIX)"
                 found.setdefault(f"A/RES/{session}/{number}{part or ''}", m.start("list") + one.start())
-    for m in _IN_TEXT.finditer(flat):
-        found.setdefault(m[0].rstrip(".-"), m.start())
+    for symbol, start, _ in symbols_in(flat):
+        found.setdefault(symbol, start)
     return [s for s in sorted(found, key=found.__getitem__) if s not in skip]
 
 

@@ -19,6 +19,7 @@ from .glossary import gloss
 from .index import Index
 from .lexicons import lexicon
 from .questions import is_english
+from .references import symbols_in
 from .settings import RetrievalMode, Settings
 from .types import DocKind, DocumentMeta, Location, SearchHit
 from .versions import question_language, set_aside
@@ -70,7 +71,6 @@ class Filters(BaseModel):
 # languages name them (data/named_documents.json): a question in Chinese about the Buenos Aires
 # outcome document is searched inside it as an English one is.
 NAMED_DOCUMENTS = {d["pattern"]: d["symbol"] for d in lexicon("named_documents")["documents"]}
-_SYMBOL = re.compile(r"\b((?:A|E|S|DP|TD|UNW|ST)(?:/[A-Za-z0-9.\-]+)+)")
 # digits bounded by non-digits, not by word boundaries: Chinese writes "第72/237号决议" with no space
 _RESOLUTION = re.compile(
     r"\bresolutions?\s+(\d{2,3})/(\d{1,4})\b|(?<![\d/.])(\d{2,3})/(\d{1,4})(?![\d/])", re.IGNORECASE
@@ -81,9 +81,9 @@ def named_symbols(question: str) -> list[str]:
     """UN symbols a question names: `A/RES/72/237`, `resolution 72/237`, `BAPA+40`, ..."""
     found: list[str] = []
     inside: list[tuple[int, int]] = []
-    for m in _SYMBOL.finditer(question):
-        found.append(m.group(1).rstrip(".,;:)").upper())
-        inside.append(m.span())
+    for symbol, start, end in symbols_in(question):
+        found.append(symbol.upper())
+        inside.append((start, end))
     for m in _RESOLUTION.finditer(question):
         if any(a <= m.start() < b for a, b in inside):
             continue  # the "80/39" of "A/80/39" is not resolution 80/39
@@ -103,7 +103,7 @@ def without_names(question: str, min_terms: int = 1) -> str:
     session of the High-level Committee on South-South Cooperation", "resolution 80/156") matches
     boilerplate and headings there; what tells its passages apart is the rest ("Who was the
     President ..."). Falls back to the whole question when too little would be left."""
-    spans = [m.span() for m in _SYMBOL.finditer(question)]
+    spans = [(start, end) for _, start, end in symbols_in(question)]
     spans += [m.span() for m in re.finditer(r"\bresolutions?\s+\d{2,3}/\d{1,4}\b", question, re.IGNORECASE)]
     spans += [m.span() for p in NAMED_DOCUMENTS for m in re.finditer(p, question, re.IGNORECASE)]
     if not spans:
@@ -302,7 +302,7 @@ class Retriever:
 
     def _mentions(self, query: str, k: int) -> list[tuple[str, float]]:
         """Passages that quote a UN symbol the question names (e.g. a report not in the index)."""
-        symbols = [m.group(1).rstrip(".,;:)") for m in _SYMBOL.finditer(query)]
+        symbols = [symbol for symbol, _, _ in symbols_in(query)]
         if not symbols:
             return []
         return [(vid, 1.0) for vid in self.index.vectors_mentioning(symbols, k)]
