@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from sstc_assistant.answerability import FEATURES, MODEL_PATH, PORTABLE  # noqa: E402
-from sstc_assistant.answering import standalone  # noqa: E402
 from sstc_assistant.assistant import Assistant  # noqa: E402
+from sstc_assistant.conversation import standalone  # noqa: E402
 from sstc_assistant.evaluation import (  # noqa: E402
     EvalQuestion,
     derive_index,

@@ -22,7 +22,8 @@ from sstc_assistant.answerability import (
     describe,
     is_candidate,
 )
-from sstc_assistant.answering import is_follow_up, standalone, states_a_claim
+from sstc_assistant.answering import states_a_claim
+from sstc_assistant.conversation import is_follow_up, standalone
 from sstc_assistant.lexicons import DATA, lexicon
 from sstc_assistant.types import SearchHit
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sstc_assistant.answering import sentence_spans, whole_sentence
 from sstc_assistant.assistant import Assistant
+from sstc_assistant.chunking import sentence_spans
 from sstc_assistant.ingest import ingest
+from sstc_assistant.quotes import whole_sentence
 
 # operative paragraph 24 of a resolution is one sentence far longer than a chunk's token limit
 ITEMS = ", ".join(

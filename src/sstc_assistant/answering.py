@@ -18,12 +18,13 @@ import numpy as np
 
 from .answerability import AnswerabilityModel, Candidate, QuestionView, describe, is_candidate
 from .chunking import sentence_spans
-from .citations import SupportChecker, pages_of_quote
+from .citations import SupportChecker
 from .dedup import containment
 from .embeddings import Embedder
 from .index import Index
 from .lexicons import alternation, lexicon
-from .questions import content_terms, countries, is_english, names_ordinal
+from .questions import content_terms, countries, names_ordinal
+from .quotes import quote_pages, whole_sentence
 from .settings import Settings
 from .types import Answer, Citation, SearchHit, Source
 
@@ -384,79 +385,6 @@ def verify(text: str, hits: Sequence[SearchHit], checker: SupportChecker) -> Dra
     return Draft(claims, unsupported)
 
 
-_TALK = lexicon("conversation")
-_FOLLOW_START = re.compile(
-    r"^\s*¿?\s*(?:" + "|".join(re.escape(w) for ws in _TALK["starts"].values() for w in ws) + r")(?:\b|\s|$)",
-    re.I,
-)
-_POINTING = {w for lang, ws in _TALK["pointing_words"].items() if lang != "zh" for w in ws}
-_POINTING_ZH = tuple(_TALK["pointing_words"]["zh"])
-
-
-def is_follow_up(question: str) -> bool:
-    """A question that leans on the one before: it opens like a continuation ("And …", "What
-    about …", "Et …") or points back with a pronoun ("it", "its", "他们") in a short question."""
-    q = question.strip()
-    if _FOLLOW_START.search(q):
-        return True
-    words = re.findall(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", q.lower())
-    if len(words) > _TALK["max_words"]:
-        return False
-    if _POINTING & set(words):
-        return True
-    return any(w in q for w in _POINTING_ZH)
-
-
-_SUBJECT = re.compile(
-    r"\b(?:the\s+)?(?:[A-Z][\w'’-]*|\d+/\d+)(?:\s+(?:of|for|on|and|the|de|du|des|del|la|le|to)?\s*(?:[A-Z][\w'’-]*|\d+/\d+))*"
-)
-_LEAD_IN = re.compile(r"^\s*¿?\s*(?:and|but|also|then|so)\s*,?\s+", re.I)
-_PRONOUN = re.compile(r"\b(it|they|them|this|that|he|she)\b", re.I)
-_POSSESSIVE = re.compile(r"\b(its|their|his|her)\b", re.I)
-_QUESTION_OPENERS = frozenset({"What", "When", "Which", "Who", "Whom", "Whose", "Where", "Why", "How", "Does", "Did", "Do",
-                               "Is", "Are", "Was", "Were", "Can", "Could", "In", "On", "According", "Tell", "List"})
-
-
-def subject_of(question: str) -> str | None:
-    """The longest name in a question ("the UN Office for South-South Cooperation", "resolution
-    80/156"'s "80/156"): what a pronoun in the next question most likely points back to."""
-    best = None
-    for m in _SUBJECT.finditer(question):
-        words = m.group(0).split()
-        while words and words[0] in _QUESTION_OPENERS:
-            words = words[1:]
-        text = " ".join(words)
-        if text.lower() in ("", "the") or len(text) < 3:
-            continue
-        if best is None or len(text) > len(best):
-            best = text
-    return best
-
-
-def standalone(question: str, history: Sequence[str]) -> str:
-    """Resolve a follow-up against the conversation. An English follow-up that points back with a
-    pronoun gets the earlier question's subject in its place ("And what was it first called?" →
-    "what was the UN Office for South-South Cooperation first called?"); otherwise the earlier
-    question (and the one before it, when that was a follow-up too) is carried along, so its
-    subject and the documents it names keep the conversation's scope."""
-    if not history or not is_follow_up(question):
-        return question
-    context = history[-1].strip()
-    if len(history) >= 2 and is_follow_up(context):
-        context = f"{history[-2].strip()} {context}"
-    subject = subject_of(context)
-    bare = _LEAD_IN.sub("", question.strip())
-    if subject and is_english(question) and (_PRONOUN.search(bare) or _POSSESSIVE.search(bare)):
-        if _PRONOUN.search(bare):
-            resolved = _PRONOUN.sub(subject, bare, count=1)
-        else:
-            resolved = _POSSESSIVE.sub(f"{subject}'s", bare, count=1)
-        named = [m.group(0) for m in re.finditer(r"\b(?:resolution|decision)\s+\d+/\d+|\b[A-Z]+(?:/[\w.-]+)+", context)]
-        extra = [n for n in named if n not in resolved]  # keep the documents the conversation named
-        return " ".join([resolved, *extra])
-    return f"{context} {question.strip()}"
-
-
 def compose(
     question: str,
     draft: Draft,
@@ -478,7 +406,7 @@ def compose(
             claim = Claim(" ".join(whole[0].split()), claim.hit, whole[0], claim.score)
         key = (claim.hit, claim.quote)
         if key not in keys:
-            pages = whole[1] if whole is not None else _quote_pages(index, hit, claim.quote)
+            pages = whole[1] if whole is not None else quote_pages(index, hit, claim.quote)
             keys[key] = len(citations) + 1
             citations.append(
                 Citation(
@@ -557,62 +485,3 @@ def to_source(hit: SearchHit) -> Source:
         score=round(hit.score, 4),
         also_in=hit.also_in,
     )
-
-
-_WHOLE_END = re.compile(r"[.;:!?][\"”’)\]]*$")
-
-
-def whole_sentence(index: Index, hit: SearchHit, text: str) -> tuple[str, list[int]] | None:
-    """The whole sentence (or clause) when `text` is the end or the start of a passage that a chunk
-    boundary cut mid-sentence (a long operative paragraph split at the token limit): read on in the
-    document's text to the sentence's end, and back to its start. (quote with page breaks as new
-    lines, its pages), or None when `text` is whole or cannot be placed exactly."""
-    piece = text.strip()
-    passage = hit.text.strip()
-    head_cut = passage.startswith(piece)
-    tail_cut = passage.endswith(piece) and not _WHOLE_END.search(piece)
-    if hit.char_start is None or hit.char_end is None or not piece or not (head_cut or tail_cut):
-        return None  # a sentence inside its passage is whole: no need to read the document
-    doc = index.document_text(hit.doc_id)
-    at = doc.find(piece, hit.char_start, hit.char_end)  # the piece's place in the document
-    if at < 0:
-        return None
-    start = _read_back(doc, at, piece, head_cut)
-    stop = _read_on(doc, at + len(piece), tail_cut)
-    if start is None and stop is None:
-        return None
-    start, stop = at if start is None else start, at + len(piece) if stop is None else stop
-    first = doc.count("\f", 0, start) + 1
-    last = doc.count("\f", 0, stop) + 1
-    return doc[start:stop].strip().replace("\f", "\n"), list(range(first, last + 1))
-
-
-def _read_on(doc: str, end: int, cut: bool) -> int | None:
-    """Where the sentence whose start ends the passage at `end` (`cut` there) ends in the document."""
-    if not cut:
-        return None
-    rest = doc[end : end + 3000].split("\n\n")[0]  # a sentence does not run past its paragraph
-    following = rest.replace("\f", " ").lstrip()[:1]
-    spans = sentence_spans(rest)
-    if not spans or not (following.islower() or following in "(,;–-"):
-        return None  # the passage ended where its sentence did (a heading, a list's last line)
-    return end + spans[0][1]
-
-
-def _read_back(doc: str, begin: int, piece: str, cut: bool) -> int | None:
-    """Where the sentence whose rest `piece` (the passage's start, `cut` there) begins."""
-    if not cut:
-        return None
-    before = doc[max(0, begin - 3000) : begin].split("\n\n")[-1]  # nor back past its paragraph
-    tail = before.replace("\f", " ").rstrip()
-    if not tail or _WHOLE_END.search(tail) or not (piece[:1].islower() or tail[-1:] in ",;–-("):
-        return None  # the passage began where its sentence did
-    spans = sentence_spans(before)
-    return begin - len(before) + spans[-1][0] if spans else None
-
-
-def _quote_pages(index: Index, hit: SearchHit, quote: str) -> list[int]:
-    if len(hit.pages) == 1:
-        return hit.pages
-    texts = {p: index.page_text(hit.doc_id, p) or "" for p in hit.pages}
-    return pages_of_quote(texts, quote, hit.pages[0], hit.pages[-1])

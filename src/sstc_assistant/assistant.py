@@ -26,8 +26,8 @@ from .answering import (
     Generator,
     abstain,
     compose,
-    standalone,
 )
+from .conversation import standalone
 from .documents import SUPPORTED_SUFFIXES, DocumentError, doc_id_for, read_document
 from .embeddings import Embedder, get_embedder
 from .health import IndexHealth, check_index
