@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from sstc_assistant.assistant import Assistant
-from sstc_assistant.evaluation import load_dataset
+from sstc_assistant.dataset import load_dataset
 from sstc_assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

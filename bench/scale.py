@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sstc_assistant.evaluation import load_dataset
+from sstc_assistant.dataset import load_dataset
 from sstc_assistant.index import Index
 from sstc_assistant.settings import Settings
 from sstc_assistant.types import Chunk, DocumentMeta, Page, ParsedDocument

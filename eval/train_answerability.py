@@ -33,13 +33,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from sstc_assistant.answerability import FEATURES, MODEL_PATH, PORTABLE  # noqa: E402
 from sstc_assistant.assistant import Assistant  # noqa: E402
 from sstc_assistant.conversation import standalone  # noqa: E402
-from sstc_assistant.evaluation import (  # noqa: E402
-    EvalQuestion,
-    derive_index,
-    left_out_documents,
-    load_dataset,
-    normalize_answer,
-)
+from sstc_assistant.dataset import EvalQuestion, load_dataset  # noqa: E402
+from sstc_assistant.evaluation import derive_index, left_out_documents  # noqa: E402
+from sstc_assistant.metrics import normalize_answer  # noqa: E402
 from sstc_assistant.settings import Settings  # noqa: E402
 
 COST = 1.5  # a wrong answer costs a user more than a right one gains: answer when at least 3 in 5 are right

@@ -10,18 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from sstc_assistant.evaluation import (
-    CitationJudge,
-    EvalConfig,
-    GoldSource,
-    QuestionResult,
-    answer_recall,
-    hit_matches,
-    load_dataset,
-    ndcg,
-    summarize,
-    token_f1,
-)
+from sstc_assistant.dataset import GoldSource, QuestionResult, load_dataset
+from sstc_assistant.evaluation import EvalConfig, summarize
+from sstc_assistant.metrics import CitationJudge, answer_recall, hit_matches, ndcg, token_f1
 from sstc_assistant.types import Answer, Citation, Location, Source
 
 SURVEY = (
@@ -224,7 +215,6 @@ def test_eval_end_to_end(tmp_path: Path, corpus_assistant) -> None:
 
 
 def _judged(qid: str, question: str, gold_answerable: bool, confidence: float):
-    from sstc_assistant.evaluation import QuestionResult
 
     return QuestionResult(
         id=qid, kind="factoid", lang="en", question=question, gold_answerable=gold_answerable,

@@ -299,6 +299,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .assistant import Assistant
+    from .dataset import load_dataset
     from .evaluation import (
         EvalConfig,
         calibrate,
@@ -306,7 +307,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         derive_index,
         evaluate,
         left_out_documents,
-        load_dataset,
         write_outputs,
     )
 

@@ -5,226 +5,29 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import string
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from .assistant import Assistant
-from .citations import SupportChecker
+from .dataset import EvalQuestion, QuestionResult
+from .metrics import (
+    JUDGE,
+    CitationJudge,
+    answer_recall,
+    hit_matches,
+    keypoint_recall,
+    ndcg,
+    strip_markers,
+    token_f1,
+)
 from .questions import is_english
 from .settings import Settings
-from .types import Answer, Source
 
-JUDGE = (
-    "proxy-nli: a passage set supports a sentence when the sentence stands verbatim in it, or when "
-    "MiniLM cosine similarity (sentence vs best passage sentence or the whole passage) is >= 0.70 "
-    "and every figure, UN symbol and multi-word name of the sentence appears in it"
-)
 K_VALUES = (1, 3, 5, 10)
-
-
-class GoldSource(BaseModel):
-    doc_id: str
-    pages: list[int] = Field(default_factory=list)
-
-
-class Origin(BaseModel):
-    """The passage a generated question was made from (provenance; DESIGN.md)."""
-
-    doc_id: str | None = None
-    page: int | None = None
-    chunk_id: str | None = None
-
-
-class EvalQuestion(BaseModel):
-    id: str
-    question: str
-    answers: list[str] = Field(default_factory=list)
-    sources: list[GoldSource] = Field(default_factory=list)
-    answerable: bool = True
-    kind: str = "factoid"
-    lang: str = "en"
-    history: list[str] = Field(default_factory=list)
-    evidence: list[str] = Field(default_factory=list)
-    keypoints: list[list[str]] = Field(default_factory=list)
-    split: str | None = None
-    method: str | None = None
-    origin: Origin | None = None
-    note: str | None = None
-
-    @property
-    def domain(self) -> str:
-        """`answerable`, `in-domain` (unanswerable, about the documents), `left-out-document` or
-        `out-of-domain`: the groups the issue's targets are stated for."""
-        if self.answerable:
-            return "answerable"
-        if self.kind in ("out-of-domain", "left-out-document"):
-            return self.kind
-        return "in-domain"
-
-
-class QuestionResult(BaseModel):
-    id: str
-    kind: str
-    lang: str
-    domain: str = "answerable"
-    right_answer: bool | None = None
-    keypoint_recall: float | None = None
-    keypoint_recall_passages: float | None = None
-    question: str
-    gold_answerable: bool
-    answerable: bool
-    answer: str
-    confidence: float
-    retrieved: list[dict]
-    first_relevant_rank: int | None
-    recall_at: dict[str, float]
-    ndcg10: float
-    token_f1: float | None
-    answer_recall: float | None
-    sentences: int
-    supported_sentences: int
-    citations: int
-    relevant_citations: int
-    citation_correct_doc: int
-    latency_ms: float
-    failures: list[str]
-
-
-def load_dataset(path: Path) -> list[EvalQuestion]:
-    questions = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                questions.append(EvalQuestion.model_validate_json(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: not a valid question ({str(exc).splitlines()[0]})") from exc
-    if not questions:
-        raise ValueError(f"{path}: no questions")
-    return questions
-
-
-# --- answer metrics (SQuAD normalisation) ---------------------------------------------------------
-
-
-def normalize_answer(text: str) -> str:
-    text = text.lower()
-    text = "".join(ch if ch not in set(string.punctuation) | {"“", "”", "’", "‘"} else " " for ch in text)
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def token_f1(prediction: str, gold: str) -> float:
-    pred, ref = normalize_answer(prediction).split(), normalize_answer(gold).split()
-    if not pred or not ref:
-        return float(pred == ref)
-    common = Counter(pred) & Counter(ref)
-    same = sum(common.values())
-    if same == 0:
-        return 0.0
-    precision, recall = same / len(pred), same / len(ref)
-    return 2 * precision * recall / (precision + recall)
-
-
-def answer_recall(prediction: str, gold: str) -> float:
-    """1 when every token of the gold answer appears in the prediction."""
-    ref = normalize_answer(gold).split()
-    pred = set(normalize_answer(prediction).split())
-    return float(bool(ref) and all(t in pred for t in ref))
-
-
-def keypoint_recall(keypoints: Sequence[Sequence[str]], text: str) -> float:
-    """Share of points with at least one of their phrases verbatim in `text` (case-insensitive,
-    whitespace normalised): how complete an answer to a policy question is."""
-    if not keypoints:
-        return 0.0
-    hay = " ".join(text.lower().split())
-    found = sum(any(" ".join(p.lower().split()) in hay for p in point) for point in keypoints)
-    return found / len(keypoints)
-
-
-def strip_markers(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text)
-
-
-# --- retrieval metrics ---------------------------------------------------------------------------
-
-
-def hit_matches(hit: Source, gold: Sequence[GoldSource]) -> bool:
-    """A retrieved passage is relevant when one of its locations is a gold location."""
-    locations = [(hit.doc_id, hit.pages)] + [(loc.doc_id, loc.pages) for loc in hit.also_in]
-    for doc_id, pages in locations:
-        for g in gold:
-            if g.doc_id == doc_id and (not g.pages or set(g.pages) & set(pages)):
-                return True
-    return False
-
-
-def ndcg(relevant: list[bool], n_gold: int, k: int = 10) -> float:
-    dcg = sum(1 / math.log2(i + 2) for i, rel in enumerate(relevant[:k]) if rel)
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(max(n_gold, 1), k)))
-    return min(1.0, dcg / ideal) if ideal else 0.0
-
-
-# --- citation metrics (ALCE) ---------------------------------------------------------------------
-
-
-class CitationJudge:
-    """ALCE citation recall/precision with an offline support judge (no NLI model ships)."""
-
-    def __init__(self, assistant: Assistant) -> None:
-        embedder = assistant.embedder
-        self.checker = SupportChecker(embedder.embed_passages, min_similarity=0.70)
-
-    def supports(self, sentence: str, passages: Sequence[str]) -> bool:
-        if not passages:
-            return False
-        joined = " ".join(passages)
-        if normalize_answer(sentence) in normalize_answer(joined):
-            return True
-        return self.checker.check(sentence, joined).supported
-
-    def score(self, answer: Answer) -> tuple[int, int, int, int]:
-        """(sentences, supported sentences, citations, relevant citations) of one answer."""
-        by_n = {c.n: c for c in answer.citations}
-        sentences = supported = n_cit = relevant = 0
-        for sentence, refs in _answer_sentences(answer.answer):
-            sentences += 1
-            cited = [by_n[r] for r in refs if r in by_n]
-            texts = [self._passage(answer, c) for c in cited]
-            ok = self.supports(sentence, texts)
-            supported += ok
-            for i, _ in enumerate(cited):
-                n_cit += 1
-                alone = self.supports(sentence, [texts[i]])
-                rest = texts[:i] + texts[i + 1 :]
-                irrelevant = not alone and (not rest or self.supports(sentence, rest))
-                relevant += ok and not irrelevant
-        return sentences, supported, n_cit, relevant
-
-    @staticmethod
-    def _passage(answer: Answer, citation) -> str:
-        for s in answer.sources:
-            if s.chunk_id == citation.chunk_id:
-                return s.text
-        return citation.quote
-
-
-def _answer_sentences(text: str):
-    # a list's lead and document headings ("3 points in A/RES/80/156:") state nothing to cite
-    text = "\n".join(line for line in text.splitlines() if not re.fullmatch(r"[^\[\]]*:\s*", line))
-    parts = re.split(r"(?<=\])\s+(?=[^\[\s])", text.strip())  # a sentence keeps all its markers
-    for part in parts:
-        refs = [int(n) for n in re.findall(r"\[(\d+)\]", part)]
-        sentence = strip_markers(part).strip()
-        if sentence:
-            yield sentence, refs
 
 
 # --- the run -------------------------------------------------------------------------------------
