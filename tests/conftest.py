@@ -20,7 +20,45 @@ CORPUS = ROOT / "corpus"
 UN_DOCS = ROOT.parent / "shared" / "un-docs"
 
 
-def un_docs_or_skip() -> Path:
+# Markers (pyproject.toml): `pytest -m "not slow"` is the fast loop; CI runs everything.
+# A test is slow when it uses one of these fixtures, directly or through another fixture
+# (`item.fixturenames` is the closure): they load a model, build an index or start a server.
+SLOW_FIXTURES = frozenset(
+    {
+        "minilm",  # loads the MiniLM embedder
+        "corpus_assistant",  # builds an index of corpus/
+        "served_ui",  # `sstc serve` in a child process
+        "make_settings",  # every test that asks for it builds an index in it
+        "committee_assistant",  # test_answering: an index of three UN documents
+        "more_reports",  # test_eligibility: an index of reports
+        "versions_assistant",  # test_versions: an index of translations
+        "pristine",  # test_health: an index copied for every test
+        "served",  # test_hostile: build_app under uvicorn over its own index
+        "server",  # test_api: `sstc serve`; test_browser: served_ui
+        "built",  # test_writer_lock: an index built by the CLI
+        "ods",  # test_fetch: a stand-in ODS server, met by `sstc fetch` processes and time-outs
+    }
+)
+# A test that reads ../shared/un-docs (through the `un_docs` fixture, or marked `undocs`) is
+# marked `undocs`, and skipped when the folder is absent.
+UNDOCS_FIXTURES = frozenset({"un_docs"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = pytest.mark.skip(reason=f"../shared/un-docs not present at {UN_DOCS}: real UN documents are not available")
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & SLOW_FIXTURES and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)
+        if used & UNDOCS_FIXTURES and item.get_closest_marker("undocs") is None:
+            item.add_marker(pytest.mark.undocs)
+        if item.get_closest_marker("undocs") is not None and not UN_DOCS.is_dir():
+            item.add_marker(missing)
+
+
+@pytest.fixture(scope="session")
+def un_docs() -> Path:
+    """../shared/un-docs, the real UN documents (tests using it are marked `undocs`)."""
     if not UN_DOCS.is_dir():
         pytest.skip(f"../shared/un-docs not present at {UN_DOCS}: real UN documents are not available")
     return UN_DOCS

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, ROOT, un_docs_or_skip
+from conftest import CORPUS, ROOT
 
 from sstc_assistant.answering import ABSTAIN_MESSAGE, list_text, verify
 from sstc_assistant.assistant import Assistant
@@ -93,6 +93,7 @@ def test_year_question_is_answered_with_a_verbatim_2017_citation(corpus_assistan
 # --- 2. the same through the command line --------------------------------------------------------
 
 
+@pytest.mark.slow  # `sstc ingest` and `sstc ask` processes
 def test_cli_ask_json_prints_the_answer_object(tmp_path: Path) -> None:
     env = dict(
         os.environ, SSTC_HOME=str(ROOT), SSTC_INDEXES_DIR=str(tmp_path / "indexes"), SSTC_INDEX="cliask"
@@ -660,9 +661,8 @@ def test_twenty_second_session_names_the_committee_report() -> None:
 
 
 @pytest.fixture(scope="module")
-def committee_assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+def committee_assistant(tmp_path_factory: pytest.TempPathFactory, un_docs: Path) -> Assistant:
     """The 2025 High-level Committee report among two resolutions that speak of the Committee."""
-    un_docs = un_docs_or_skip()
     folder = tmp_path_factory.mktemp("committee-corpus")
     for name in ("A_80_39.en.pdf", "A_RES_80_156.en.pdf", "A_RES_79_236.en.pdf"):
         shutil.copy(un_docs / name, folder / name)

@@ -15,10 +15,13 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SHOTS = ROOT / "out" / "screenshots"
 
-pytestmark = pytest.mark.skipif(
-    not (Path(CHROMIUM).exists() and Path(DRIVER).exists()),
-    reason="headless Chromium is not installed (apt-get install chromium chromium-driver; .ci/run does it)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() and Path(DRIVER).exists()),
+        reason="headless Chromium is not installed (apt-get install chromium chromium-driver; .ci/run does it)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, un_docs_or_skip
+from conftest import CORPUS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pdfgen import write_pdf
@@ -82,8 +82,7 @@ def test_real_corpus_chunks_fit_the_model(minilm) -> None:
         assert max(minilm.count_tokens([c.text for c in chunks])) <= minilm.max_tokens
 
 
-def test_un_resolution_paragraphs_and_limits(minilm) -> None:
-    un_docs = un_docs_or_skip()
+def test_un_resolution_paragraphs_and_limits(minilm, un_docs: Path) -> None:
     doc = read_document(un_docs / "A_RES_80_156.en.pdf")
     doc.meta.kind = "resolution"
     chunks = _chunks(doc, minilm)

@@ -244,6 +244,7 @@ def test_pdf_lying_about_its_page_count_is_counted(tmp_path: Path) -> None:
     assert _reason(f, max_pages=300) == "PDF has 400 pages, over the 300-page limit"
 
 
+@pytest.mark.slow  # inflates 200 MB (~1.5 s)
 def test_decompression_bomb_is_refused_in_bounded_time(tmp_path: Path) -> None:
     f = tmp_path / "bomb.pdf"
     f.write_bytes(bomb_pdf_bytes(200_000_000))  # 0.3 MB on disk, 200 MB inflated

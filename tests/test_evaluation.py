@@ -144,6 +144,7 @@ def test_dataset_is_valid() -> None:
     assert len({q.id for q in questions}) == len(questions)
 
 
+@pytest.mark.slow  # reads every gold page of the dataset
 def test_gold_sources_hold_their_evidence() -> None:
     """Every gold page really contains the answer's key terms (the dataset's own checker)."""
     run = subprocess.run(
@@ -225,6 +226,7 @@ def _judged(qid: str, question: str, gold_answerable: bool, confidence: float):
     )  # fmt: skip
 
 
+@pytest.mark.slow  # cross-validation sweeps every pair of thresholds (~5 s)
 def test_calibration_moves_each_languages_threshold_on_its_own() -> None:
     """Other languages' threshold is swept without touching the English one, and the held-out
     figures of a set the thresholds separate perfectly are perfect."""

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, un_docs_or_skip
+from conftest import ROOT
 from odsserver import ODSServer
 
 from sstc_assistant.fetch import Fetcher, guess_language, load_mandates, load_manifest
@@ -19,8 +19,8 @@ from sstc_assistant.settings import Settings
 
 
 @pytest.fixture
-def ods():
-    with ODSServer(un_docs_or_skip(), slow_seconds=1.5) as server:
+def ods(un_docs: Path):
+    with ODSServer(un_docs, slow_seconds=1.5) as server:
         yield server
 
 

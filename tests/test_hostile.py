@@ -38,8 +38,6 @@ from sstc_assistant.ingest import ingest
 from sstc_assistant.settings import Settings
 from sstc_assistant.ui import upload_document
 
-pytestmark = pytest.mark.slow
-
 SECRET = "sk-hostile-4b7e2a91-NEVER-SHOW"
 AUTH = {"Authorization": f"Bearer {SECRET}"}
 MAX_MB = 0.5

@@ -121,6 +121,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow  # `sstc ingest` processes build an index
 def test_cli_exit_status_and_summary(tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()

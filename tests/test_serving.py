@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow  # loads both embedders, twice, in child processes
 def test_a_server_process_runs_each_model_call_on_one_thread() -> None:
     code = (
         "import os\n"
