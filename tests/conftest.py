@@ -13,6 +13,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 sys.path.insert(0, str(Path(__file__).parent))
 
+from servers import serving
+
 from sstc_assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +47,9 @@ UNDOCS_FIXTURES = frozenset({"un_docs"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    missing = pytest.mark.skip(reason=f"../shared/un-docs not present at {UN_DOCS}: real UN documents are not available")
+    missing = pytest.mark.skip(
+        reason=f"../shared/un-docs not present at {UN_DOCS}: real UN documents are not available"
+    )
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         if used & SLOW_FIXTURES and item.get_closest_marker("slow") is None:
@@ -97,18 +101,19 @@ def corpus_assistant(tmp_path_factory: pytest.TempPathFactory):
     return Assistant(settings)
 
 
+# `sstc serve` on the port `servers.serving` picks (its "{port}")
+SSTC_SERVE = [sys.executable, "-m", "sstc_assistant.cli", "serve", "--host", "127.0.0.1", "--port", "{port}"]
+
+
 @pytest.fixture(scope="module")
 def served_ui(tmp_path_factory):
     """A real `sstc serve` (API + UI) on a free loopback port, over the real corpus."""
-    from sstc_assistant.launch import LaunchError, serve, server_env
+    from sstc_assistant.launch import server_env
 
     tmp = tmp_path_factory.mktemp("ui")
     env = server_env(ROOT, tmp, "ui", CORPUS)
     cli = [sys.executable, "-m", "sstc_assistant.cli"]
     subprocess.run([*cli, "ingest", "--quiet"], env=env, check=True, capture_output=True)
-    try:
-        server = serve(env, tmp / "server.log", timeout=120)
-    except LaunchError as exc:
-        pytest.fail(f"server did not start: {exc}")
-    yield SimpleNamespace(url=server.url, feedback=tmp / "feedback.jsonl", log=server.log)
-    server.stop()
+    log = tmp / "server.log"
+    with serving(SSTC_SERVE, ready="/api/health", env=env, log=log, timeout=120) as url:
+        yield SimpleNamespace(url=url, feedback=tmp / "feedback.jsonl", log=log)

@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, SSTC_SERVE
 from pdfgen import pdf_bytes, write_pdf
+from servers import serving
 
 API_KEY = "test-key-9f2c1e"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -26,12 +25,6 @@ ZANZIBAR_FACT = "The Zanzibar pilot on solar ferries was approved in 2031."
 ZANZIBAR_QUESTION = "In what year was the Zanzibar pilot on solar ferries approved?"
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(base: Path, corpus: Path, feedback: Path) -> dict[str, str]:
@@ -65,40 +58,9 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     )
     assert ingest.returncode == 0, f"ingest failed:\n{ingest.stdout}\n{ingest.stderr}"
 
-    port = _free_port()
-    log_path = base / "server.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)],
-        env=env,
-        cwd=base,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer in 120 s:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.5)
-        yield SimpleNamespace(url=url, base=base, corpus=corpus, feedback=feedback, log=log_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
+    log = base / "server.log"
+    with serving(SSTC_SERVE, ready="/api/health", env=env, cwd=base, log=log) as url:
+        yield SimpleNamespace(url=url, base=base, corpus=corpus, feedback=feedback, log=log)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from conftest import CORPUS, ROOT
 from pdfgen import pdf_bytes
+from servers import free_port
 
 from sstc_assistant import launch
 from sstc_assistant.assistant import Assistant
@@ -165,7 +166,7 @@ def test_two_api_processes_share_one_chroma_server(tmp_path: Path) -> None:
 def test_a_down_llm_server_degrades_to_quotation(make_settings) -> None:
     """SSTC_GENERATOR=openai with nothing listening: answers still come, quoted and cited."""
     settings = make_settings(
-        embedder="minilm", generator="openai", openai_base_url=f"http://127.0.0.1:{launch.free_port()}/v1"
+        embedder="minilm", generator="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1"
     )
     assert ingest(settings).ingested_any
     answer = Assistant(settings).ask("In what year did UNOSSC initiate the Cities Project?")

@@ -8,18 +8,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import CORPUS, ROOT
+from servers import free_port, serving
 
 from sstc_assistant.api import create_app
 from sstc_assistant.assistant import Assistant
@@ -208,35 +206,24 @@ def llm_server() -> Iterator[tuple[str, list[str]]]:
     Authorization header of every request it got."""
     seen: list[str] = []
 
-    class Models(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(f"{self.path} {self.headers.get('Authorization')}")
-            found = self.path == "/v1/models"
-            body = json.dumps({"object": "list", "data": [{"id": "qwen", "object": "model"}]}).encode()
-            self.send_response(200 if found else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    async def models(scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        auth = dict(scope["headers"]).get(b"authorization")
+        seen.append(f"{scope['path']} {auth.decode() if auth is not None else None}")
+        found = scope["path"] == "/v1/models"
+        body = json.dumps({"object": "list", "data": [{"id": "qwen", "object": "model"}]}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200 if found else 404, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Models)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    # ready=None: no readiness request of its own among the ones it records
+    with serving(models, ready=None, lifespan="off", log_config=None, log_level="error") as url:
+        yield f"{url}/v1", seen
 
 
 def _closed_port() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    return f"http://127.0.0.1:{free_port()}/v1"
 
 
 def _api_health(settings: Settings, **llm: str) -> tuple[int, dict]:

@@ -12,10 +12,8 @@ import logging
 import re
 import shutil
 import socket
-import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,6 +28,7 @@ from pdfgen import (
     write_encrypted_pdf,
 )
 from pydantic import SecretStr
+from servers import serving
 
 from sstc_assistant import cli
 from sstc_assistant.api import KeyGuard, RateLimiter, create_app
@@ -44,12 +43,6 @@ MAX_MB = 0.5
 MAX_PAGES = 50
 CITIES_QUESTION = "In what year did UNOSSC initiate the Cities Project?"
 _MARKER = re.compile(r"\[(\d+)\]")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _ServerLog(logging.Handler):
@@ -86,26 +79,6 @@ def _settings(base: Path, corpus: Path, index: str) -> Settings:
     )
 
 
-@contextlib.contextmanager
-def _uvicorn(app, **config) -> Iterator[int]:
-    """An app under uvicorn on a free loopback port, in this process (so its log is captured)."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, **config))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
     """`build_app` (API + UI, as `sstc serve` builds it) under uvicorn on a free port, in this
@@ -133,11 +106,13 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     assistant = Assistant(settings)
     app = build_app(settings, assistant)
     stack = contextlib.ExitStack()
-    port = stack.enter_context(_uvicorn(app, log_level="debug", access_log=True))
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+    # ready=None: listening is enough, the log holds only the tests' requests
+    url = stack.enter_context(serving(app, ready=None, log_config=None, log_level="debug", access_log=True))
+    port = urllib.parse.urlsplit(url).port
+    client = httpx.Client(base_url=url, timeout=120)
     try:
         yield SimpleNamespace(
-            url=f"http://127.0.0.1:{port}",
+            url=url,
             port=port,
             client=client,
             assistant=assistant,
@@ -371,8 +346,8 @@ def test_wrong_keys_use_up_a_per_client_budget(served) -> None:
     for path, method in (("/api/documents", "post"), ("/api/documents/{doc_id}", "delete")):
         assert "429" in app.openapi()["paths"][path][method]["responses"], (path, method)
     before = _state(served)
-    with _uvicorn(app) as port:
-        url = f"http://127.0.0.1:{port}"
+    with serving(app, ready=None, log_config=None) as url:
+        port = urllib.parse.urlsplit(url).port
         with httpx.Client(base_url=url, timeout=60) as client:
             for headers in (
                 {},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, ROOT
 from pdfgen import write_pdf
+from servers import serving
 
 from sstc_assistant.assistant import Assistant
 from sstc_assistant.documents import doc_id_for, iter_corpus_files
@@ -202,36 +202,14 @@ def test_kill_minus_nine_mid_ingest_then_resume(tmp_path: Path, make_settings) -
     assert _consistent(settings) == (40, 40 * 24)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_chroma_server_mode(tmp_path: Path, make_settings) -> None:
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = _free_port()
-    server = subprocess.Popen(
-        [chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        settings = make_settings(chroma_url=f"http://127.0.0.1:{port}", index="served")
-        deadline = time.time() + 60
-        while True:
-            try:
-                report = ingest(settings)
-                break
-            except StoreError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.5)
+    command = [chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", "{port}"]
+    with serving(command, ready="/api/v2/heartbeat", timeout=60) as url:
+        settings = make_settings(chroma_url=url, index="served")
+        report = ingest(settings)
         assert report.vectors_added > 0
         assert not (settings.index_path / "chroma").exists()  # vectors live on the server
         hits = Assistant(settings).search("When did UNOSSC initiate the Cities Project?", k=3)
         assert any("2017" in h.text for h in hits)
         assert _consistent(settings)[0] == 2
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

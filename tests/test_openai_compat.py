@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
-import uvicorn
+from servers import serving
 
 from sstc_assistant.api import create_app
 
 
 @pytest.fixture(scope="module")
 def base_url(corpus_assistant):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(corpus_assistant), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(corpus_assistant), ready="/api/health", log_level="error") as url:
+        yield f"{url}/v1"
 
 
 @pytest.fixture(scope="module")
