@@ -23,18 +23,13 @@ from sstc_assistant.answerability import (
     TermWeights,
     describe,
 )
-from sstc_assistant.answering import (
-    is_follow_up,
-    looks_like_prose,
-    split_claims,
-    standalone,
-    subject_of,
-)
+from sstc_assistant.answering import looks_like_prose, split_claims
 from sstc_assistant.catalog import symbol_from_name
 from sstc_assistant.citations import facts, missing_facts, pages_of_quote
+from sstc_assistant.conversation import is_follow_up, standalone, subject_of
 from sstc_assistant.dedup import containment
-from sstc_assistant.evaluation import keypoint_recall, normalize_answer, token_f1
 from sstc_assistant.glossary import Glossary, gloss
+from sstc_assistant.metrics import keypoint_recall, normalize_answer, token_f1
 from sstc_assistant.questions import (
     answer_type,
     asks_for_list,
@@ -44,11 +39,11 @@ from sstc_assistant.questions import (
     spells_out,
     stem,
 )
-from sstc_assistant.references import SymbolError, cited_symbols, normalize_symbol
+from sstc_assistant.references import SymbolError, cited_symbols, normalize_symbol, symbols_in
 from sstc_assistant.retrieval import Filters, RankedList, fuse, named_symbols, without_names
 from sstc_assistant.types import DocumentMeta, SearchHit
 
-# --- fusion: weighted reciprocal rank (retrieval.fuse) --------------------------------------------
+# --- fusion: weighted reciprocal rank (retrieval.fuse) -------------------------------------------
 
 
 def test_fusion_adds_weight_over_rank_and_keeps_each_lists_own_score() -> None:
@@ -90,7 +85,7 @@ def test_fusion_of_nothing_and_the_effect_of_rrf_k() -> None:
     assert flat["p"] / flat["q"] == pytest.approx(1002 / 1001)
 
 
-# --- documents a question names (retrieval.named_symbols, without_names) ----------------------------
+# --- documents a question names (retrieval.named_symbols, without_names) -------------------------
 
 
 def test_only_general_assembly_sessions_are_read_as_resolutions() -> None:
@@ -152,7 +147,7 @@ def test_filters_refuse_what_would_silently_match_nothing() -> None:
             Filters(**bad)
 
 
-# --- answerability: what a question asks, and the features of a sentence ---------------------------
+# --- answerability: what a question asks, and the features of a sentence -------------------------
 
 
 def test_coverage_weighs_the_rare_words_and_counts_a_spelled_out_acronym() -> None:
@@ -250,7 +245,7 @@ def test_describing_no_candidates_is_a_no_op_and_other_languages_are_cross_lingu
     assert cand.features["cross_lingual"] == 0.0
 
 
-# --- answerability: the model ------------------------------------------------------------------
+# --- answerability: the model --------------------------------------------------------------------
 
 
 def test_a_logistic_group_is_monotone_in_each_feature_by_the_sign_of_its_weight() -> None:
@@ -336,7 +331,7 @@ def test_an_unreadable_or_outdated_model_says_how_to_retrain(tmp_path: Path) -> 
         AnswerabilityModel.load(outdated)
 
 
-# --- composition: claims, follow-ups, prose (answering) --------------------------------------------
+# --- composition: claims, prose (answering), follow-ups (conversation) ---------------------------
 
 
 def test_generated_text_is_split_into_claims_with_the_passages_they_cite() -> None:
@@ -420,7 +415,21 @@ def test_a_long_question_with_a_pronoun_stands_on_its_own() -> None:
     assert not is_follow_up("Andorra joined when?")  # "And" only as a word of its own
 
 
-# --- symbols and citations (references, catalog, citations) ---------------------------------------
+# --- symbols and citations (references, catalog, citations) --------------------------------------
+
+
+def test_symbols_in_running_text_are_read_with_their_place() -> None:
+    text = "See A/RES/72/237. Then E/ICEF/2025/11- and TD/B/C.II/1; UNW/2024/1, DP/FPA/2025/1 (A/80/39)"
+    found = symbols_in(text)
+    assert [symbol for symbol, _, _ in found] == [
+        "A/RES/72/237", "E/ICEF/2025/11", "TD/B/C.II/1", "UNW/2024/1", "DP/FPA/2025/1", "A/80/39",
+    ]  # fmt: skip
+    for symbol, start, end in found:  # a full stop or hyphen after a symbol is not part of it
+        assert text[start : start + len(symbol)] == symbol and end >= start + len(symbol)
+    # Chinese writes no space after a symbol
+    assert [s for s, _, _ in symbols_in("A/RES/72/237号决议")] == ["A/RES/72/237"]
+    for text in ("and/or S/A", "xA/RES/1", "a/res/72/237", ""):  # a symbol has a number and a known body
+        assert symbols_in(text) == [], text
 
 
 def test_symbols_of_other_bodies_are_normalised_and_malformed_ones_refused() -> None:
@@ -577,7 +586,7 @@ def test_an_acronym_is_spelled_by_initials_skipping_only_small_words() -> None:
     assert not spells_out("SDG", "")
 
 
-# --- glossary, duplicates, evaluation metrics -----------------------------------------------------
+# --- glossary, duplicates, evaluation metrics (metrics) ------------------------------------------
 
 
 def test_the_shipped_gloss_keeps_names_and_symbols_and_folds_spellings() -> None:
