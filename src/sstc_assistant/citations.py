@@ -47,7 +47,7 @@ def pages_of_quote(page_texts: dict[int, str], quote: str, first: int, last: int
 def facts(sentence: str) -> set[str]:
     """Figures, UN symbols and multi-word names: what a supporting passage must contain."""
     found = {m.group(0).rstrip(".,") for m in _NUMBER.finditer(sentence)}
-    found |= {symbol.rstrip(",") for symbol, _, _ in symbols_in(sentence)}
+    found |= {symbol for symbol, _, _ in symbols_in(sentence)}
     found |= {m.group(1) for m in _NAME.finditer(sentence)}
     return {f for f in found if f}
 

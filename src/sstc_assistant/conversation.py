@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from .lexicons import lexicon
 from .questions import is_english
+from .references import symbols_in
 
 _TALK = lexicon("conversation")
 _FOLLOW_START = re.compile(
@@ -40,6 +41,7 @@ _SUBJECT = re.compile(
 _LEAD_IN = re.compile(r"^\s*¿?\s*(?:and|but|also|then|so)\s*,?\s+", re.I)
 _PRONOUN = re.compile(r"\b(it|they|them|this|that|he|she)\b", re.I)
 _POSSESSIVE = re.compile(r"\b(its|their|his|her)\b", re.I)
+_NAMED_DECISION = re.compile(r"\b(?:resolution|decision)\s+\d+/\d+")
 _QUESTION_OPENERS = frozenset({"What", "When", "Which", "Who", "Whom", "Whose", "Where", "Why", "How", "Does", "Did", "Do",
                                "Is", "Are", "Was", "Were", "Can", "Could", "In", "On", "According", "Tell", "List"})
 
@@ -78,7 +80,8 @@ def standalone(question: str, history: Sequence[str]) -> str:
             resolved = _PRONOUN.sub(subject, bare, count=1)
         else:
             resolved = _POSSESSIVE.sub(f"{subject}'s", bare, count=1)
-        named = [m.group(0) for m in re.finditer(r"\b(?:resolution|decision)\s+\d+/\d+|\b[A-Z]+(?:/[\w.-]+)+", context)]
+        named = [(m.start(), m.group(0)) for m in _NAMED_DECISION.finditer(context)]
+        named = [n for _, n in sorted(named + [(start, s) for s, start, _ in symbols_in(context)])]
         extra = [n for n in named if n not in resolved]  # keep the documents the conversation named
         return " ".join([resolved, *extra])
     return f"{context} {question.strip()}"

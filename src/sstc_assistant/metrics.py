@@ -24,7 +24,6 @@ JUDGE = (
 )
 
 
-
 def normalize_answer(text: str) -> str:
     text = text.lower()
     text = "".join(ch if ch not in set(string.punctuation) | {"“", "”", "’", "‘"} else " " for ch in text)

@@ -19,10 +19,9 @@ if TYPE_CHECKING:
 
 # the bodies whose documents ODS serves under these leading symbol parts
 BODIES = "A|E|S|ST|DP|TD|UNW|SSC|FCCC|UNEP|HRC|CRC|CEDAW|ICCD|TCDC"
-_BODIES = BODIES
 _SEGMENT = r"[A-Za-z0-9.\-()]+"
-SYMBOL = re.compile(rf"^(?:{_BODIES}|[A-Z][A-Z0-9]*)(?:/{_SEGMENT})+$")
-_IN_TEXT = re.compile(rf"(?<![\w/])(?:{_BODIES})(?:/[A-Za-z0-9.\-]+)*/[A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*")
+SYMBOL = re.compile(rf"^(?:{BODIES}|[A-Z][A-Z0-9]*)(?:/{_SEGMENT})+$")
+_IN_TEXT = re.compile(rf"(?<![\w/])(?:{BODIES})(?:/[A-Za-z0-9.\-]+)*/[A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*")
 # "resolution 73/291", "resolutions 57/270 B of 23 June 2003, 60/212 of ... and 71/244 of ..."
 _RESOLUTIONS = re.compile(
     r"(?P<before>(?:\S+\s+){0,3})\b[Rr]esolutions?\s+"
