@@ -29,8 +29,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .assistant import MAX_QUESTION_CHARS, Assistant, clean_question
 from .eligibility import Briefing, Profile, briefing
+from .errors import StoreError, first_line
 from .health import LLMServerHealth, add_llm_server
-from .index import StoreError
 from .retrieval import Filters
 from .settings import Settings
 from .types import Answer, IndexedDocument, SearchHit
@@ -470,7 +470,7 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
         if exc.status_code == 400 and cause is not None and "parsing the body" in message:
             # FastAPI's "error parsing the body" hides why: bytes that are not UTF-8, nesting too deep, ...
             reason = {UnicodeDecodeError: "not UTF-8 text", RecursionError: "nested too deeply"}.get(
-                type(cause), str(cause).splitlines()[0][:160] if str(cause) else type(cause).__name__
+                type(cause), first_line(cause)[:160]
             )
             message = f"invalid request: the body could not be parsed ({reason})"
         return JSONResponse(
@@ -487,7 +487,7 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
     async def _store(_: Request, exc: StoreError) -> JSONResponse:
         """The index is busy or unreachable (another writer, a lost Chroma server): retry later."""
         return JSONResponse(
-            {"message": str(exc).splitlines()[0]}, status_code=503, headers={"Retry-After": "5"}
+            {"message": first_line(exc)}, status_code=503, headers={"Retry-After": "5"}
         )
 
     @app.exception_handler(Exception)

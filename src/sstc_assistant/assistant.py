@@ -30,8 +30,9 @@ from .answering import (
 from .conversation import standalone
 from .documents import SUPPORTED_SUFFIXES, DocumentError, doc_id_for, read_document
 from .embeddings import Embedder, get_embedder
+from .errors import StoreError, first_line
 from .health import IndexHealth, check_index
-from .index import Index, StoreError, lower_thread_priority
+from .index import Index, lower_thread_priority
 from .ingest import Ingestor, IngestReport
 from .references import unindexed_mandates
 from .retrieval import Filters, Retriever
@@ -219,7 +220,7 @@ class Assistant:
             try:
                 draft = generator.draft(query, hits)  # the model sees the resolved question
             except Exception as exc:  # a down or failing LLM server: quote rather than fail
-                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                reason = first_line(exc)
                 log.warning("generator %s failed (%s): answering by quotation", generator.name, reason)
                 draft = Draft([])
             draft.evidence = evidence.evidence
@@ -362,7 +363,7 @@ class Assistant:
             return check_index(self.index, deep=deep)
         except StoreError as exc:  # the index could not even be opened
             health = IndexHealth()
-            health.add("damaged", str(exc).splitlines()[0])
+            health.add("damaged", first_line(exc))
             return health
 
     def recover(self) -> list[str]:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .errors import first_line
 from .settings import Settings
 from .types import DocKind, human_place
 
@@ -208,15 +209,16 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Exit 0 when the index is whole, 1 when degraded (or the openai generator's LLM server does
     not answer), 2 when damaged (fix: `--rebuild`)."""
+    from .errors import StoreError
     from .health import IndexHealth, add_llm_server, check_index
-    from .index import Index, StoreError
+    from .index import Index
 
     settings = _settings(args)
     try:
         health = check_index(Index(settings), deep=args.deep)
     except StoreError as exc:  # so unreadable it would not open: still a verdict, not a crash
         health = IndexHealth(deep=args.deep)
-        health.add("damaged", str(exc).splitlines()[0])
+        health.add("damaged", first_line(exc))
     add_llm_server(health, settings)
     if args.json:
         out.print_json(health.model_dump_json())
@@ -528,12 +530,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from .catalog import CatalogError
-    from .index import StoreError
+    from .errors import StoreError
 
     try:
         return args.func(args)
     except (UserError, StoreError, CatalogError, ValueError, ValidationError) as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = first_line(exc)
         if isinstance(exc, ValidationError):
             msg = _problems(exc)
         console.print(f"[red]error:[/] {msg}")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from .errors import first_line
+
 
 class GoldSource(BaseModel):
     doc_id: str
@@ -83,7 +85,7 @@ def load_dataset(path: Path) -> list[EvalQuestion]:
             try:
                 questions.append(EvalQuestion.model_validate_json(line))
             except ValueError as exc:
-                raise ValueError(f"{path}:{n}: not a valid question ({str(exc).splitlines()[0]})") from exc
+                raise ValueError(f"{path}:{n}: not a valid question ({first_line(exc)})") from exc
     if not questions:
         raise ValueError(f"{path}: no questions")
     return questions

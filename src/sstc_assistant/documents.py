@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .catalog import Catalog
+from .errors import first_line
 from .types import Page, ParsedDocument
 
 PDF_SUFFIXES = {".pdf"}
@@ -207,8 +208,7 @@ def _declared_pages(reader) -> int:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    return first_line(exc)[:160]
 
 
 def _decode_text(path: Path, data: bytes, suffix: str) -> str:

@@ -17,8 +17,9 @@ import httpx
 import numpy as np
 from pydantic import BaseModel, Field, SecretStr
 
-from .index import Index, LexicalIndex, StoreError
-from .index import first_line as _line
+from .errors import StoreError
+from .errors import first_line as _line
+from .index import Index, LexicalIndex
 from .settings import Settings
 
 Status = Literal["ok", "degraded", "damaged"]

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import httpx
 import numpy as np
 
+from .errors import StoreError, StoreLockedError, first_line
 from .questions import stem
 from .settings import Settings
 from .types import Chunk, DocumentMeta, IndexedDocument, ParsedDocument
@@ -51,19 +52,6 @@ CREATE INDEX IF NOT EXISTS chunks_vector ON chunks (vector_id);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id);
 CREATE TABLE IF NOT EXISTS vectors (vector_id TEXT PRIMARY KEY, text TEXT NOT NULL);
 """
-
-
-class StoreError(RuntimeError):
-    """A problem with the index a user can fix; the message says how."""
-
-
-class StoreLockedError(StoreError):
-    pass
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class VectorStore(Protocol):

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from .api import KeyGuard, key_problem
 from .assistant import Assistant
 from .eligibility import THEMES, EntityType, Profile, Region, briefing
+from .errors import first_line
 from .retrieval import Filters
 from .types import Answer, DocKind, not_indexed_note
 
@@ -119,7 +120,7 @@ def _one_line(exc: ValueError) -> str:
     """A refusal as one line; a pydantic error lists its problems without the traceback-like dump."""
     if isinstance(exc, ValidationError):
         return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return first_line(exc)
 
 
 def upload_document(
