@@ -43,8 +43,12 @@ def main() -> int:
         "passages": weights.n,
         "df": kept,
     }
-    Path(args.out).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    print(f"{weights.n} passages, {len(weights.df)} words, {len(kept)} kept (df >= {MIN_DF}); wrote {args.out}")
+    Path(args.out).write_text(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+    )
+    print(
+        f"{weights.n} passages, {len(weights.df)} words, {len(kept)} kept (df >= {MIN_DF}); wrote {args.out}"
+    )
     return 0
 
 

@@ -68,10 +68,7 @@ def rows_of(assistant: Assistant, q: EvalQuestion) -> tuple[str, list[list[float
     query = standalone(q.question, [t for t in q.history if t])
     view = assistant.question_view(query, q.question)
     vector = assistant.embedder.embed_query(query)
-    k = assistant.settings.top_k
-    if view.listing:  # as Assistant.ask does
-        k = max(k, assistant.settings.answer_list_passages)
-    hits = assistant.retriever.search(query, k, query_vector=vector)
+    hits = assistant.gather(query, view, vector=vector)  # as Assistant.ask does
     cands = assistant.extractive.assess(view, hits, vector, score=False)
     group = "english" if view.english else "other"
     xs, ys = [], []
@@ -130,7 +127,9 @@ def outcome(best: list[tuple[float, int, bool]], threshold: float) -> dict:
         "abstention_precision": round(sum(not a for _, _, a in abstained) / len(abstained), 3)
         if abstained
         else None,
-        "abstention_recall": round(sum(p < threshold for p, _, _ in unans) / len(unans), 3) if unans else None,
+        "abstention_recall": round(sum(p < threshold for p, _, _ in unans) / len(unans), 3)
+        if unans
+        else None,
     }
 
 
@@ -253,8 +252,10 @@ def main() -> int:
     groups = train(by_group)
     keep = [FEATURES.index(f) for f in PORTABLE]
     portable = train(
-        {name: [(f, [[r[i] for i in keep] for r in xs], ys, a) for f, xs, ys, a in data]
-         for name, data in by_group.items()}
+        {
+            name: [(f, [[r[i] for i in keep] for r in xs], ys, a) for f, xs, ys, a in data]
+            for name, data in by_group.items()
+        }
     )
     model = {
         "about": "answerability model: one logistic regression over candidate-sentence features, a threshold "
@@ -274,11 +275,13 @@ def main() -> int:
     Path(args.out).write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     for variant, trained in ((assistant.embedder.name, groups), ("portable", portable)):
         for name, g in trained.items():
-            print(f"{variant} {name}: {g['questions']} questions, {g['rows']} sentences ({g['positives']} answer), "
-                  f"C {g['C']}, threshold {g['threshold']}, out of fold {g['out_of_fold']}; of answerable "
-                  f"questions, {g['answerable_with_an_answering_sentence']:.0%} have an answering sentence among "
-                  f"the candidates and {g['answerable_whose_quoted_sentences_hold_the_answer']:.0%} would quote "
-                  "it (out of fold, at any threshold)")
+            print(
+                f"{variant} {name}: {g['questions']} questions, {g['rows']} sentences ({g['positives']} answer), "
+                f"C {g['C']}, threshold {g['threshold']}, out of fold {g['out_of_fold']}; of answerable "
+                f"questions, {g['answerable_with_an_answering_sentence']:.0%} have an answering sentence among "
+                f"the candidates and {g['answerable_whose_quoted_sentences_hold_the_answer']:.0%} would quote "
+                "it (out of fold, at any threshold)"
+            )
     print(f"wrote {args.out}")
     return 0
 

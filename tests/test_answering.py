@@ -831,7 +831,16 @@ def test_a_question_for_a_list_gets_one_cited_bullet_per_point(corpus_assistant:
 
 
 def _hit(doc_id: str, symbol: str, date: str) -> SearchHit:
-    return SearchHit(chunk_id=f"{doc_id}-1", vector_id="v", doc_id=doc_id, symbol=symbol, date=date, text="t", pages=[1], score=0.5)
+    return SearchHit(
+        chunk_id=f"{doc_id}-1",
+        vector_id="v",
+        doc_id=doc_id,
+        symbol=symbol,
+        date=date,
+        text="t",
+        pages=[1],
+        score=0.5,
+    )
 
 
 def test_list_bullets_from_several_documents_are_grouped_under_symbol_and_year() -> None:
@@ -847,3 +856,30 @@ def test_list_bullets_from_several_documents_are_grouped_under_symbol_and_year()
     ]
     assert list_text(["- one [1]"], [_hit("c", "", "")]).splitlines() == ["1 point in c:", "- one [1]"]
 
+
+def test_a_list_question_reads_the_passage_after_each_strong_hit(corpus_assistant) -> None:
+    """Operative paragraphs run on past the chunk the question's words found: the next passage of
+    the document is read with it, once, right after it, and does not take another hit's place."""
+    a = corpus_assistant
+    hits = a.retriever.search("What services does the Cities Project offer to cities?", 5)
+    grown = a.retriever.with_neighbours(hits, 2)
+    added = [h for h in grown if "neighbour" in h.scores]
+    assert added and [h for h in grown if "neighbour" not in h.scores] == hits
+    rows = {
+        r["chunk_id"]: r
+        for r in a.index.db.execute("SELECT chunk_id, doc_id, ordinal FROM chunks").fetchall()
+    }
+    for i, hit in enumerate(grown):
+        if "neighbour" in hit.scores:
+            before = rows[grown[i - 1].chunk_id]
+            assert grown[i - 1] in hits[:2]  # only the strong hits bring their next passage
+            assert (rows[hit.chunk_id]["doc_id"], rows[hit.chunk_id]["ordinal"]) == (
+                before["doc_id"],
+                before["ordinal"] + 1,
+            )
+    assert len({h.chunk_id for h in grown}) == len(grown)  # no passage twice
+    assert a.retriever.with_neighbours(hits, 0) == hits
+    # the passages read for the answer: neighbours ride with their hit, the budget counts hits
+    cands = a.extractive.candidates(grown, 2)
+    assert {c.hit for c in cands} <= {i for i, h in enumerate(grown) if i <= grown.index(hits[1]) + 1}
+    assert max(c.hit for c in cands) > 1

@@ -237,7 +237,12 @@ class ExtractiveGenerator:
 
     def candidates(self, hits: Sequence[SearchHit], passages: int | None = None) -> list[Candidate]:
         out = []
-        for i, hit in enumerate(hits[: passages or self.settings.answer_passages]):
+        budget = passages or self.settings.answer_passages
+        for i, hit in enumerate(hits):
+            if "neighbour" not in hit.scores:  # a passage added as a neighbour rides with its hit
+                budget -= 1
+                if budget < 0:
+                    break
             for block in hit.text.split("\n\n"):
                 for a, b in sentence_spans(block, clauses=False):
                     text = block[a:b].strip()
@@ -297,9 +302,13 @@ class ExtractiveGenerator:
         best = ranked[0].probability
         s = self.settings
         listing = view.listing
-        most, margin = (s.answer_list_points, s.answer_list_margin) if listing else (
-            s.answer_max_sentences,
-            s.answer_score_margin,
+        most, margin = (
+            (s.answer_list_points, s.answer_list_margin)
+            if listing
+            else (
+                s.answer_max_sentences,
+                s.answer_score_margin,
+            )
         )
         floor = max(best - margin, threshold / 2) if listing else max(threshold, best - margin)
         chosen: list[Candidate] = []
@@ -309,13 +318,17 @@ class ExtractiveGenerator:
                 break
             if chosen and cand.probability < floor:
                 break
-            if any(containment(cand.text, c.text) >= 0.8 or containment(c.text, cand.text) >= 0.8 for c in chosen):
+            if any(
+                containment(cand.text, c.text) >= 0.8 or containment(c.text, cand.text) >= 0.8 for c in chosen
+            ):
                 continue
             chosen.append(cand)
             words += len(cand.text.split())
         if listing and len(chosen) > 1:  # bullets in the documents' order: by passage, then place
             first_doc = {hits[c.hit].doc_id: i for i, c in reversed(list(enumerate(ranked)))}
-            chosen.sort(key=lambda c: (first_doc[hits[c.hit].doc_id], hits[c.hit].char_start or 0, cands.index(c)))
+            chosen.sort(
+                key=lambda c: (first_doc[hits[c.hit].doc_id], hits[c.hit].char_start or 0, cands.index(c))
+            )
         claims = [Claim(c.text, c.hit, c.text, c.probability) for c in chosen]
         layout = "list" if listing and len(claims) > 1 else "prose"
         return Draft(claims, evidence=best, threshold=threshold, layout=layout)

@@ -486,9 +486,7 @@ def create_app(assistant: Assistant, guard: KeyGuard | None = None) -> FastAPI:
     @app.exception_handler(StoreError)
     async def _store(_: Request, exc: StoreError) -> JSONResponse:
         """The index is busy or unreachable (another writer, a lost Chroma server): retry later."""
-        return JSONResponse(
-            {"message": first_line(exc)}, status_code=503, headers={"Retry-After": "5"}
-        )
+        return JSONResponse({"message": first_line(exc)}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -18,6 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
+import numpy as np
+
 from .answerability import QuestionView, TermWeights
 from .answering import (
     Draft,
@@ -202,10 +204,7 @@ class Assistant:
         vector = (
             None if (mode or self.settings.retrieval_mode) == "bm25" else self.embedder.embed_query(query)
         )
-        k = k or self.settings.top_k
-        if view.listing:  # every point the documents make: read more passages
-            k = max(k, self.settings.answer_list_passages)
-        hits = self.retriever.search(query, k, mode=mode, filters=filters, query_vector=vector)
+        hits = self.gather(query, view, k, mode=mode, filters=filters, vector=vector)
         lang = question_language(question)
         if hits and lang not in (None, "en"):  # an official translation in the question's language
             meta = self.retriever.catalogue().meta.get(hits[0].doc_id)
@@ -249,6 +248,27 @@ class Assistant:
             "total": round((t3 - t0) * 1000, 1),
         }
         return answer
+
+    def gather(
+        self,
+        query: str,
+        view: QuestionView,
+        k: int | None = None,
+        *,
+        mode: RetrievalMode | None = None,
+        filters: Filters | None = None,
+        vector: np.ndarray | None = None,
+    ) -> list[SearchHit]:
+        """The passages a question is answered from: `k` hits, more for a question that wants
+        every point, with the passage after each strong hit (a list runs on past its chunk)."""
+        s = self.settings
+        k = k or s.top_k
+        if not view.listing:
+            return self.retriever.search(query, k, mode=mode, filters=filters, query_vector=vector)
+        hits = self.retriever.search(
+            query, max(k, s.answer_list_passages), mode=mode, filters=filters, query_vector=vector
+        )
+        return self.retriever.with_neighbours(hits, s.answer_list_neighbours)
 
     def question_view(self, text: str, asked: str | None = None) -> QuestionView:
         """What the answerability model needs to know of a question (`text` as resolved, `asked`

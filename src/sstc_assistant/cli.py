@@ -289,7 +289,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         out.print("\nYou might look at:")
         for s in answer.sources[:3]:
-            out.print(f"  - {human_place(s.symbol or s.title or s.doc_id, s.paragraph, s.pages)}: {s.text[:200]}…")
+            out.print(
+                f"  - {human_place(s.symbol or s.title or s.doc_id, s.paragraph, s.pages)}: {s.text[:200]}…"
+            )
     if answer.not_indexed:
         from .types import not_indexed_note
 
@@ -378,11 +380,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         ("keypoint recall (answer)", "answer.keypoint_recall"),
         ("keypoint recall (passages)", "retrieval.keypoint_recall"),
     ]
-    out.print(
-        ", ".join(f"{label} {main[key]:.3f}" for label, key in groups if main.get(key) is not None)
-    )
+    out.print(", ".join(f"{label} {main[key]:.3f}" for label, key in groups if main.get(key) is not None))
     if args.calibrate:
-        for group, setting in (("english", "SSTC_ABSTAIN_THRESHOLD"), ("other", "SSTC_ABSTAIN_THRESHOLD_OTHER")):
+        for group, setting in (
+            ("english", "SSTC_ABSTAIN_THRESHOLD"),
+            ("other", "SSTC_ABSTAIN_THRESHOLD_OTHER"),
+        ):
             out.print(
                 f"shift   abstain-P  abstain-R  answered-share   (shift = change to {setting}, {group} questions)"
             )

@@ -42,8 +42,33 @@ _LEAD_IN = re.compile(r"^\s*¿?\s*(?:and|but|also|then|so)\s*,?\s+", re.I)
 _PRONOUN = re.compile(r"\b(it|they|them|this|that|he|she)\b", re.I)
 _POSSESSIVE = re.compile(r"\b(its|their|his|her)\b", re.I)
 _NAMED_DECISION = re.compile(r"\b(?:resolution|decision)\s+\d+/\d+")
-_QUESTION_OPENERS = frozenset({"What", "When", "Which", "Who", "Whom", "Whose", "Where", "Why", "How", "Does", "Did", "Do",
-                               "Is", "Are", "Was", "Were", "Can", "Could", "In", "On", "According", "Tell", "List"})
+_QUESTION_OPENERS = frozenset(
+    [
+        "What",
+        "When",
+        "Which",
+        "Who",
+        "Whom",
+        "Whose",
+        "Where",
+        "Why",
+        "How",
+        "Does",
+        "Did",
+        "Do",
+        "Is",
+        "Are",
+        "Was",
+        "Were",
+        "Can",
+        "Could",
+        "In",
+        "On",
+        "According",
+        "Tell",
+        "List",
+    ]
+)
 
 
 def subject_of(question: str) -> str | None:

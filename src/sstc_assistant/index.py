@@ -533,7 +533,9 @@ class Index:
 
     def document_text(self, doc_id: str) -> str:
         """The text chunk offsets point into: the page texts joined by form feeds."""
-        rows = self.db.execute("SELECT text FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,)).fetchall()
+        rows = self.db.execute(
+            "SELECT text FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,)
+        ).fetchall()
         return "\f".join(r["text"] for r in rows)
 
     def begin_document(self, doc: ParsedDocument, catalog_sig: str = "") -> None:
@@ -749,6 +751,23 @@ class Index:
             )
             for r in self.db.execute(q, part):
                 out[r["vector_id"]].append(r)
+        return out
+
+    def following(self, chunk_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
+        """The chunk after each given one in its document (an operative paragraph's next
+        sub-items, a chapeau's list), for those that have one."""
+        out: dict[str, sqlite3.Row] = {}
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            q = (
+                "SELECT c.chunk_id AS source, n.* FROM chunks c "
+                "JOIN chunks n ON n.doc_id = c.doc_id AND n.ordinal = c.ordinal + 1 "
+                "JOIN documents d ON d.doc_id = n.doc_id "
+                f"WHERE d.status = 'complete' AND c.chunk_id IN ({','.join('?' * len(part))})"
+            )
+            for r in self.db.execute(q, part):
+                out[r["source"]] = r
         return out
 
     def paragraph_pages(self, doc_id: str, paragraph: str) -> list[int]:

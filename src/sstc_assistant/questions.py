@@ -204,8 +204,17 @@ _UBIQUITOUS = frozenset({"united", "nations", "un"})
 
 _ORDINAL_UNITS = {w: n for n, w in enumerate(_UNITS.split("|"), 1)}
 _ORDINAL_TEENS = {
-    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
-    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "hundredth": 100,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "hundredth": 100,
 }
 _TENS = {"twen": 20, "thir": 30, "for": 40, "fif": 50, "six": 60, "seven": 70, "eigh": 80, "nine": 90}
 
@@ -269,7 +278,7 @@ def countries(text: str) -> set[str]:
     return {_COUNTRY_BY_LOWER[m.group(1).lower()] for m in _COUNTRY.finditer(text)}
 
 
-_ACRONYM = re.compile(r"\b[A-Z][A-Z&]{2,9}\b")
+_ACRONYM = re.compile(r"\b[A-Z][A-Z&]{1,9}\b")
 
 
 def question_acronyms(question: str) -> set[str]:

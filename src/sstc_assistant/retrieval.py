@@ -4,6 +4,7 @@ with metadata filters and recognition of the UN documents a question names."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -381,26 +382,47 @@ class Retriever:
                 sc["fused"] = fused[vid]
                 if primary["doc_id"] in named:
                     sc.setdefault("named", sc.get("dense", 0.0))
-                hits.append(
-                    SearchHit(
-                        chunk_id=primary["chunk_id"],
-                        vector_id=vid,
-                        doc_id=primary["doc_id"],
-                        symbol=meta.symbol,
-                        title=meta.title,
-                        kind=meta.kind,
-                        date=meta.date,
-                        text=primary["text"],
-                        pages=list(range(primary["page_start"], primary["page_end"] + 1)),
-                        paragraph=primary["paragraph"],
-                        part=primary["part"],
-                        char_start=primary["char_start"],
-                        char_end=primary["char_end"],
-                        score=round(sc.get("dense", 0.0), 4),
-                        scores=sc,
-                        also_in=also,
-                    )
-                )
+                hits.append(_hit(primary, meta, sc, also))
                 if len(hits) >= k:
                     return hits
         return hits
+
+    def with_neighbours(self, hits: Sequence[SearchHit], top: int) -> list[SearchHit]:
+        """`hits` with the next passage of each of the first `top` placed right after it, unless
+        already there: an operative paragraph's sub-items (a)…(k) and a chapeau's list run on
+        past the chunk a question's words found. Added passages carry `scores["neighbour"]`."""
+        have = {h.chunk_id for h in hits}
+        nexts = self.index.following([h.chunk_id for h in hits[:top]]) if top > 0 else {}
+        cat = self.catalogue()
+        out: list[SearchHit] = []
+        for hit in hits:
+            out.append(hit)
+            row = nexts.get(hit.chunk_id)
+            if row is None or row["chunk_id"] in have:
+                continue
+            have.add(row["chunk_id"])
+            meta = cat.meta.get(row["doc_id"]) or DocumentMeta(doc_id=row["doc_id"])
+            out.append(_hit(row, meta, {"neighbour": 1.0, "fused": hit.scores.get("fused", 0.0)}, []))
+        return out
+
+
+def _hit(row: sqlite3.Row, meta: DocumentMeta, scores: dict[str, float], also: list[Location]) -> SearchHit:
+    """A catalog chunk row as a retrieved passage."""
+    return SearchHit(
+        chunk_id=row["chunk_id"],
+        vector_id=row["vector_id"],
+        doc_id=row["doc_id"],
+        symbol=meta.symbol,
+        title=meta.title,
+        kind=meta.kind,
+        date=meta.date,
+        text=row["text"],
+        pages=list(range(row["page_start"], row["page_end"] + 1)),
+        paragraph=row["paragraph"],
+        part=row["part"],
+        char_start=row["char_start"],
+        char_end=row["char_end"],
+        score=round(scores.get("dense", 0.0), 4),
+        scores=scores,
+        also_in=also,
+    )

@@ -59,9 +59,18 @@ class Settings(BaseSettings):
     answer_max_sentences: int = Field(3, ge=1, le=10)
     answer_max_words: int = Field(90, ge=10)
     answer_list_points: int = Field(
-        8, ge=1, le=20, description="bullets at most in the answer to a question for a list (what does X ask …)"
+        8,
+        ge=1,
+        le=20,
+        description="bullets at most in the answer to a question for a list (what does X ask …)",
     )
     answer_list_passages: int = Field(8, ge=1, le=20, description="passages read for a question for a list")
+    answer_list_neighbours: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="of a question for a list, the top passages whose next passage is read too",
+    )
     answer_list_margin: float = Field(
         0.35, ge=0, le=1, description="a bullet's probability may be this far under the best one's"
     )
