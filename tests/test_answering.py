@@ -863,14 +863,15 @@ def test_a_list_question_reads_the_passage_after_each_strong_hit(corpus_assistan
     a = corpus_assistant
     hits = a.retriever.search("What services does the Cities Project offer to cities?", 5)
     grown = a.retriever.with_neighbours(hits, 2)
-    added = [h for h in grown if "neighbour" in h.scores]
-    assert added and [h for h in grown if "neighbour" not in h.scores] == hits
+    added = [h for h in grown if h.follows]
+    assert added and [h for h in grown if h.follows is None] == hits
     rows = {
         r["chunk_id"]: r
         for r in a.index.db.execute("SELECT chunk_id, doc_id, ordinal FROM chunks").fetchall()
     }
     for i, hit in enumerate(grown):
-        if "neighbour" in hit.scores:
+        if hit.follows:
+            assert hit.follows == grown[i - 1].chunk_id
             before = rows[grown[i - 1].chunk_id]
             assert grown[i - 1] in hits[:2]  # only the strong hits bring their next passage
             assert (rows[hit.chunk_id]["doc_id"], rows[hit.chunk_id]["ordinal"]) == (

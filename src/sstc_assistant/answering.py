@@ -239,7 +239,7 @@ class ExtractiveGenerator:
         out = []
         budget = passages or self.settings.answer_passages
         for i, hit in enumerate(hits):
-            if "neighbour" not in hit.scores:  # a passage added as a neighbour rides with its hit
+            if hit.follows is None:  # a passage added as a neighbour rides with its hit
                 budget -= 1
                 if budget < 0:
                     break
@@ -497,4 +497,5 @@ def to_source(hit: SearchHit) -> Source:
         chunk_id=hit.chunk_id,
         score=round(hit.score, 4),
         also_in=hit.also_in,
+        follows=hit.follows,
     )

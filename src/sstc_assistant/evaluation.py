@@ -110,7 +110,9 @@ def _one(assistant: Assistant, judge: CitationJudge, q: EvalQuestion, config: Ev
     answer = assistant.ask(q.question, history=q.history, mode=config.retrieval, k=config.k)
     latency = (time.perf_counter() - t0) * 1000
     hits = answer.sources
-    relevant = [hit_matches(h, q.sources) for h in hits]
+    # A passage read as the neighbour of a strong hit rides with it: ranks count retrieved passages only.
+    ranked = [h for h in hits if h.follows is None]
+    relevant = [hit_matches(h, q.sources) for h in ranked]
     first = next((i + 1 for i, r in enumerate(relevant) if r), None)
     recall_at = {str(k): float(first is not None and first <= k) for k in K_VALUES}
     text = strip_markers(answer.answer) if answer.answerable else ""
@@ -158,7 +160,7 @@ def _one(assistant: Assistant, judge: CitationJudge, q: EvalQuestion, config: Ev
         confidence=answer.confidence,
         retrieved=[
             {"doc_id": h.doc_id, "pages": h.pages, "paragraph": h.paragraph, "score": h.score, "relevant": r}
-            for h, r in zip(hits, relevant, strict=True)
+            for h, r in zip(ranked, relevant, strict=True)
         ],
         first_relevant_rank=first,
         recall_at=recall_at,

@@ -390,7 +390,7 @@ class Retriever:
     def with_neighbours(self, hits: Sequence[SearchHit], top: int) -> list[SearchHit]:
         """`hits` with the next passage of each of the first `top` placed right after it, unless
         already there: an operative paragraph's sub-items (a)…(k) and a chapeau's list run on
-        past the chunk a question's words found. Added passages carry `scores["neighbour"]`."""
+        past the chunk a question's words found. An added passage names its hit in `follows`."""
         have = {h.chunk_id for h in hits}
         nexts = self.index.following([h.chunk_id for h in hits[:top]]) if top > 0 else {}
         cat = self.catalogue()
@@ -402,7 +402,8 @@ class Retriever:
                 continue
             have.add(row["chunk_id"])
             meta = cat.meta.get(row["doc_id"]) or DocumentMeta(doc_id=row["doc_id"])
-            out.append(_hit(row, meta, {"neighbour": 1.0, "fused": hit.scores.get("fused", 0.0)}, []))
+            added = _hit(row, meta, {"fused": hit.scores.get("fused", 0.0)}, [])
+            out.append(added.model_copy(update={"follows": hit.chunk_id}))
         return out
 
 

@@ -106,6 +106,7 @@ class SearchHit(BaseModel):
     score: float
     scores: dict[str, float] = Field(default_factory=dict)
     also_in: list[Location] = Field(default_factory=list)
+    follows: str | None = Field(None, description="chunk id of the retrieved passage this one continues")
 
     @property
     def label(self) -> str:
@@ -175,6 +176,10 @@ class Source(BaseModel):
     chunk_id: str
     score: float = 0.0
     also_in: list[Location] = Field(default_factory=list)
+    follows: str | None = Field(
+        None,
+        description="chunk id of the retrieved passage this one continues: read with it for a list, not ranked",
+    )
 
 
 class Answer(BaseModel):
