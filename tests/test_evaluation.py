@@ -259,13 +259,16 @@ def test_calibration_moves_each_languages_threshold_on_its_own() -> None:
     assert all(-0.05 < other_shift <= -0.02 for _, other_shift in cv["shifts"])
 
 
-def test_ranks_count_retrieved_passages_not_the_neighbours_read_with_them(corpus_assistant, judge) -> None:
+def test_ranks_count_retrieved_passages_not_the_neighbours_read_with_them(
+    corpus_assistant, judge, monkeypatch
+) -> None:
     """A list question also reads the passage after each strong hit; recall@k and MRR measure the
     retriever's ranking, so those added passages neither take a rank nor push a gold one down."""
     from sstc_assistant.dataset import EvalQuestion
     from sstc_assistant.evaluation import _one
 
     q = EvalQuestion(id="n", question="What services does the Cities Project offer to cities?")
+    monkeypatch.setattr(corpus_assistant.settings, "answer_list_neighbours", 3)
     config = EvalConfig(name="t")
     answer = corpus_assistant.ask(q.question, k=config.k)
     added = [s for s in answer.sources if s.follows]

@@ -24,7 +24,6 @@ from typing import ClassVar
 import numpy as np
 
 from .glossary import gloss
-from .lexicons import lexicon
 from .questions import (
     answer_type,
     asks_a_question,
@@ -76,20 +75,6 @@ FEATURES = (
 # what reads the same whatever embedder built the index: a raw dense score does not (e5 scores
 # cluster near 0.85, MiniLM's near 0.5), so an index of another embedder is scored without it
 PORTABLE = tuple(f for f in FEATURES if f != "dense")
-
-
-def _synonym_table() -> dict[str, frozenset[str]]:
-    """Each stemmed word of `data/synonyms.json` mapped to its whole group (stemmed)."""
-    table: dict[str, frozenset[str]] = {}
-    for group in lexicon("synonyms")["groups"]:
-        stems = frozenset(stem(w.lower()) for w in group)
-        for s in stems:
-            table[s] = table.get(s, frozenset()) | stems
-    return table
-
-
-# a question's "set up" is a document's "established": general English groups, chosen on dev
-SYNONYMS = _synonym_table()
 
 
 class TermWeights:
@@ -183,10 +168,9 @@ class QuestionView:
         for acronym, term in self.spelled.items():
             if term in self.terms and spells_out(acronym, text):
                 found.add(term)
-        hit = {t for t in self.terms if t in found or not SYNONYMS.get(t, frozenset()).isdisjoint(found)}
         total = sum(self.terms.values()) or 1.0
-        have = sum(w for t, w in self.terms.items() if t in hit)
-        missing = [w for t, w in self.terms.items() if t not in hit]
+        have = sum(w for t, w in self.terms.items() if t in found)
+        missing = [w for t, w in self.terms.items() if t not in found]
         return have / total, max(missing, default=0.0)
 
 

@@ -66,10 +66,10 @@ class Settings(BaseSettings):
     )
     answer_list_passages: int = Field(8, ge=1, le=20, description="passages read for a question for a list")
     answer_list_neighbours: int = Field(
-        3,
+        0,
         ge=0,
         le=20,
-        description="of a question for a list, the top passages whose next passage is read too",
+        description="of a question for a list, the top passages whose next passage is read too (off: no gain on dev)",
     )
     answer_list_margin: float = Field(
         0.35, ge=0, le=1, description="a bullet's probability may be this far under the best one's"
