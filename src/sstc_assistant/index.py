@@ -9,23 +9,21 @@ every place they are stated is kept.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
-import os
 import shutil
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 from urllib.parse import urlparse
 
 import httpx
 import numpy as np
 
-from .errors import StoreError, StoreLockedError, first_line
+from .errors import StoreError, first_line
+from .locking import LOCK_NAME, lower_thread_priority, writer_active, writer_lock
 from .questions import stem
 from .settings import Settings
 from .types import Chunk, DocumentMeta, IndexedDocument, ParsedDocument
@@ -274,111 +272,6 @@ class LexicalIndex:
         return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
 
-LOCK_NAME = ".writer.lock"
-
-
-class _HeldLock:
-    """This process's hold on one index's writer lock: its threads take turns on the mutex, other
-    processes on the `flock` of the lock file."""
-
-    def __init__(self) -> None:
-        self.mutex = threading.RLock()
-        self.depth = 0
-        self.file: IO[str] | None = None
-
-
-_HELD: dict[Path, _HeldLock] = {}
-_HELD_GUARD = threading.Lock()
-
-
-def _held(lock_path: Path) -> _HeldLock:
-    with _HELD_GUARD:
-        return _HELD.setdefault(lock_path.resolve(), _HeldLock())
-
-
-def _held_here(lock_path: Path) -> bool:
-    with _HELD_GUARD:
-        held = _HELD.get(lock_path.resolve())
-    return held is not None and held.depth > 0
-
-
-def _locked(settings: Settings, lock_path: Path, waited: float) -> StoreLockedError:
-    after = f" (waited {waited:g} s)" if waited > 0 else ""
-    return StoreLockedError(
-        f"another process is writing index '{settings.index}' (lock {lock_path}){after}; "
-        "wait for it to finish"
-    )
-
-
-@contextlib.contextmanager
-def writer_lock(
-    settings: Settings, wait: float = 0.0, on_wait: Callable[[], None] | None = None
-) -> Iterator[None]:
-    """One writing process per index (embedded Chroma is not safe with two, and the catalog and BM25
-    files must change together), also while `--rebuild` deletes and rebuilds it. Re-entrant within a
-    thread, whichever `Index` object of this process asks; other threads and processes wait up to
-    `wait` seconds, and `on_wait` is called once if they must (so a user knows why nothing moves).
-    The kernel drops the lock of a killed process."""
-    lock_path = settings.index_path / LOCK_NAME
-    held = _held(lock_path)
-    started = time.monotonic()
-    got = held.mutex.acquire(False)
-    if not got and wait > 0:
-        if on_wait is not None:
-            on_wait()
-            on_wait = None
-        got = held.mutex.acquire(timeout=wait)
-    if not got:
-        raise _locked(settings, lock_path, wait)
-    try:
-        if held.depth == 0:
-            held.file = _flock(lock_path, max(0.0, wait - (time.monotonic() - started)), on_wait)
-            if held.file is None:
-                raise _locked(settings, lock_path, wait)
-        held.depth += 1
-        try:
-            yield
-        finally:
-            held.depth -= 1
-            if held.depth == 0 and held.file is not None:
-                fcntl.flock(held.file, fcntl.LOCK_UN)
-                held.file.close()
-                held.file = None
-    finally:
-        held.mutex.release()
-
-
-def _flock(lock_path: Path, wait: float, on_wait: Callable[[], None] | None) -> IO[str] | None:
-    """The lock file, locked exclusively, or None when another process kept it for `wait` s."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(lock_path, "a+")  # noqa: SIM115 - held until the outermost block ends
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                fh.close()
-                return None
-            if on_wait is not None:
-                on_wait()
-                on_wait = None
-            time.sleep(0.05)
-    fh.seek(0)
-    fh.truncate()
-    fh.write(str(os.getpid()))
-    fh.flush()
-    return fh
-
-
-def lower_thread_priority(nice: int) -> None:
-    """Give the calling thread the OS priority `nice`: background work (an upload's ingest, a BM25
-    rebuild) takes the CPU only when the answers being computed leave it free."""
-    with contextlib.suppress(AttributeError, OSError):  # not on every platform, nor always allowed
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-
-
 class Index:
     """One named index: catalog + vectors + BM25, opened read-only or as the single writer."""
 
@@ -469,19 +362,8 @@ class Index:
             yield
 
     def writing(self) -> bool:
-        """Whether this or another process holds the writer lock now (never blocks a writer for
-        long: a shared lock is taken and dropped at once)."""
-        if _held_here(self.lock_path):
-            return True
-        try:
-            with open(self.lock_path, "a+") as fh:
-                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                fcntl.flock(fh, fcntl.LOCK_UN)
-            return False
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
+        """Whether this or another process holds the writer lock now (see `writer_active`)."""
+        return writer_active(self.lock_path)
 
     # --- documents -----------------------------------------------------------------------------
 

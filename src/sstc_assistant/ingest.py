@@ -20,7 +20,8 @@ from .chunking import chunk_document
 from .dedup import content_id, similar
 from .documents import DocumentError, doc_id_for, iter_corpus_files, read_document
 from .embeddings import Embedder, get_embedder
-from .index import Index, wipe_index, writer_lock
+from .index import Index, wipe_index
+from .locking import writer_lock
 from .settings import Settings
 from .types import Chunk
 
