@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field, SecretStr
 
 from .errors import StoreError
 from .errors import first_line as _line
-from .index import Index, LexicalIndex
+from .index import Index
+from .lexical import LexicalIndex
 from .settings import Settings
 
 Status = Literal["ok", "degraded", "damaged"]
