@@ -13,65 +13,45 @@ import logging
 import shutil
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import StoreError, first_line
+from .errors import StoreError
+from .index_catalog import CATALOG_FILE, SCHEMA_VERSION, CatalogQueries, open_catalog
 from .lexical import LexicalIndex
 from .locking import LOCK_NAME, lower_thread_priority, writer_active, writer_lock
 from .settings import Settings
-from .types import Chunk, DocumentMeta, IndexedDocument, ParsedDocument
+from .types import Chunk, DocumentMeta, ParsedDocument
 from .vector_store import ChromaStore, VectorStore
 
 log = logging.getLogger("sstc")
 
-SCHEMA_VERSION = "1"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL, meta TEXT NOT NULL,
-    pages INTEGER NOT NULL, pages_inferred INTEGER NOT NULL DEFAULT 0, chunks INTEGER NOT NULL,
-    catalog_sig TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
-    updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
-CREATE TABLE IF NOT EXISTS pages (
-    doc_id TEXT NOT NULL, number INTEGER NOT NULL, text TEXT NOT NULL,
-    PRIMARY KEY (doc_id, number));
-CREATE TABLE IF NOT EXISTS chunks (
-    chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
-    vector_id TEXT NOT NULL, text TEXT NOT NULL, page_start INTEGER NOT NULL,
-    page_end INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
-    paragraph TEXT, part TEXT, n_tokens INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_vector ON chunks (vector_id);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id);
-CREATE TABLE IF NOT EXISTS vectors (vector_id TEXT PRIMARY KEY, text TEXT NOT NULL);
-"""
+# callers import these from here; the parts they belong to are modules of their own
+__all__ = [
+    "Index",
+    "LexicalIndex",
+    "StoreError",
+    "collection_name",
+    "lower_thread_priority",
+    "wipe_index",
+    "writer_lock",
+]
 
 
-class Index:
+class Index(CatalogQueries):
     """One named index: catalog + vectors + BM25, opened read-only or as the single writer."""
 
     def __init__(self, settings: Settings, *, create: bool = False) -> None:
         self.settings = settings
         self.path = settings.index_path
-        if not create and not (self.path / "catalog.sqlite").exists():
+        if not create and not (self.path / CATALOG_FILE).exists():
             raise StoreError(
                 f"no index '{settings.index}' at {self.path}: build it with "
                 f"`sstc ingest --index {settings.index}`"
             )
         self.path.mkdir(parents=True, exist_ok=True)
-        self.catalog_path = self.path / "catalog.sqlite"
-        try:
-            # WAL and a busy timeout: several processes of one host may read while one writes
-            self.db = sqlite3.connect(self.catalog_path, check_same_thread=False, timeout=30)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"the catalog {self.catalog_path} is unreadable ({first_line(exc)}): "
-                f"run `sstc ingest --rebuild --index {settings.index}`"
-            ) from exc
+        self.catalog_path = self.path / CATALOG_FILE
+        self.db = open_catalog(self.catalog_path, settings.index)
         stat = self.catalog_path.stat()
         self.catalog_identity = (stat.st_dev, stat.st_ino)
         self._lexical_lock = threading.Lock()  # one BM25 build at a time; searches never take it
@@ -80,18 +60,10 @@ class Index:
         self.vectors: VectorStore = ChromaStore(settings, self.path / "chroma", collection_name(self))
         self.lexical = LexicalIndex(self.path / "bm25")
 
-    # --- meta ----------------------------------------------------------------------------------
-
-    def get_meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row["value"] if row else None
+    # --- meta (reads in CatalogQueries) --------------------------------------------------------
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    @property
-    def generation(self) -> int:
-        return int(self.get_meta("generation") or 0)
 
     def bump_generation(self) -> None:
         self.set_meta("generation", str(self.generation + 1))
@@ -108,10 +80,6 @@ class Index:
             with self.db:
                 self.set_meta("embedder", name)
                 self.set_meta("schema", SCHEMA_VERSION)
-
-    @property
-    def embedder_name(self) -> str | None:
-        return self.get_meta("embedder")
 
     # --- writer lock ---------------------------------------------------------------------------
 
@@ -142,59 +110,6 @@ class Index:
 
     # --- documents -----------------------------------------------------------------------------
 
-    def document_rows(self) -> dict[str, sqlite3.Row]:
-        return {r["doc_id"]: r for r in self.db.execute("SELECT * FROM documents")}
-
-    def documents(self, doc_id: str | None = None) -> list[IndexedDocument]:
-        """Complete documents, all or the one named."""
-        query, args = "SELECT * FROM documents WHERE status = 'complete'", ()
-        if doc_id is not None:
-            query, args = query + " AND doc_id = ?", (doc_id,)
-        out = []
-        for r in self.db.execute(query + " ORDER BY doc_id", args):
-            meta = DocumentMeta.model_validate_json(r["meta"])
-            out.append(
-                IndexedDocument(
-                    doc_id=r["doc_id"],
-                    symbol=meta.symbol,
-                    title=meta.title,
-                    date=meta.date,
-                    kind=meta.kind,
-                    language=meta.language,
-                    pages=r["pages"],
-                    chunks=r["chunks"],
-                    path=r["path"],
-                    source=meta.source,
-                    pages_inferred=bool(r["pages_inferred"]),
-                )
-            )
-        return out
-
-    def document_meta(self, doc_id: str) -> DocumentMeta | None:
-        row = self.db.execute(
-            "SELECT meta FROM documents WHERE doc_id = ? AND status = 'complete'", (doc_id,)
-        ).fetchone()
-        return DocumentMeta.model_validate_json(row["meta"]) if row else None
-
-    def all_meta(self) -> dict[str, DocumentMeta]:
-        return {
-            r["doc_id"]: DocumentMeta.model_validate_json(r["meta"])
-            for r in self.db.execute("SELECT doc_id, meta FROM documents WHERE status = 'complete'")
-        }
-
-    def page_text(self, doc_id: str, number: int) -> str | None:
-        row = self.db.execute(
-            "SELECT text FROM pages WHERE doc_id = ? AND number = ?", (doc_id, number)
-        ).fetchone()
-        return row["text"] if row else None
-
-    def document_text(self, doc_id: str) -> str:
-        """The text chunk offsets point into: the page texts joined by form feeds."""
-        rows = self.db.execute(
-            "SELECT text FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,)
-        ).fetchall()
-        return "\f".join(r["text"] for r in rows)
-
     def begin_document(self, doc: ParsedDocument, catalog_sig: str = "") -> None:
         """Mark a document pending and drop its old locations, in one transaction."""
         with self.db:
@@ -223,10 +138,6 @@ class Index:
                 "VALUES (?, ?, '', ?, 0, 0, 'pending')",
                 (doc_id, str(path), DocumentMeta(doc_id=doc_id).model_dump_json()),
             )
-
-    def pending(self) -> list[sqlite3.Row]:
-        """Documents an ingest has begun and not committed (in progress, or left by a crash)."""
-        return self.db.execute("SELECT * FROM documents WHERE status != 'complete'").fetchall()
 
     def commit_document(
         self,
@@ -281,31 +192,7 @@ class Index:
             self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             self.bump_generation()
 
-    # --- vectors -------------------------------------------------------------------------------
-
-    def known_vectors(self, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            q = f"SELECT vector_id FROM vectors WHERE vector_id IN ({','.join('?' * len(part))})"
-            found.update(r["vector_id"] for r in self.db.execute(q, part))
-        return found
-
-    def vector_texts(self, ids: Sequence[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            q = f"SELECT vector_id, text FROM vectors WHERE vector_id IN ({','.join('?' * len(part))})"
-            out.update((r["vector_id"], r["text"]) for r in self.db.execute(q, part))
-        return out
-
-    def passage_texts(self) -> Iterator[str]:
-        """Every distinct passage text (for corpus statistics such as word rarity)."""
-        rows = self.db.execute("SELECT text FROM vectors").fetchall()  # no cursor held across threads
-        for row in rows:
-            yield row["text"]
+    # --- passages ------------------------------------------------------------------------------
 
     def collect_garbage(self) -> int:
         """Drop vectors no location refers to, and store entries the catalog does not know
@@ -393,73 +280,6 @@ class Index:
         except Exception:  # the next query tries again; never take a server thread down
             log.exception("rebuilding the BM25 index of '%s' failed", self.settings.index)
 
-    # --- lookups for retrieval -----------------------------------------------------------------
-
-    def locations(self, vector_ids: Sequence[str]) -> dict[str, list[sqlite3.Row]]:
-        """Every chunk row of each vector, first-ingested first."""
-        out: dict[str, list[sqlite3.Row]] = {v: [] for v in vector_ids}
-        ids = list(vector_ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            q = (
-                "SELECT c.*, c.rowid AS rid FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
-                f"WHERE d.status = 'complete' AND c.vector_id IN ({','.join('?' * len(part))}) "
-                "ORDER BY c.rowid"
-            )
-            for r in self.db.execute(q, part):
-                out[r["vector_id"]].append(r)
-        return out
-
-    def following(self, chunk_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
-        """The chunk after each given one in its document (an operative paragraph's next
-        sub-items, a chapeau's list), for those that have one."""
-        out: dict[str, sqlite3.Row] = {}
-        ids = list(chunk_ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            q = (
-                "SELECT c.chunk_id AS source, n.* FROM chunks c "
-                "JOIN chunks n ON n.doc_id = c.doc_id AND n.ordinal = c.ordinal + 1 "
-                "JOIN documents d ON d.doc_id = n.doc_id "
-                f"WHERE d.status = 'complete' AND c.chunk_id IN ({','.join('?' * len(part))})"
-            )
-            for r in self.db.execute(q, part):
-                out[r["source"]] = r
-        return out
-
-    def paragraph_pages(self, doc_id: str, paragraph: str) -> list[int]:
-        """The pages a numbered paragraph of a document stands on (empty when it has none such)."""
-        rows = self.db.execute(
-            "SELECT MIN(page_start) AS first, MAX(page_end) AS last FROM chunks c "
-            "JOIN documents d ON d.doc_id = c.doc_id "
-            "WHERE d.status = 'complete' AND c.doc_id = ? AND c.paragraph = ?",
-            (doc_id, paragraph),
-        ).fetchone()
-        return list(range(rows["first"], rows["last"] + 1)) if rows and rows["first"] else []
-
-    def vector_ids_of(self, doc_ids: set[str]) -> list[str]:
-        ids = list(doc_ids)
-        q = f"SELECT DISTINCT vector_id FROM chunks WHERE doc_id IN ({','.join('?' * len(ids))})"
-        return [r["vector_id"] for r in self.db.execute(q, ids)] if ids else []
-
-    def vectors_mentioning(self, phrases: Sequence[str], limit: int) -> list[str]:
-        """Passages whose text contains one of the phrases verbatim (UN symbols, mostly)."""
-        out: list[str] = []
-        for phrase in phrases:
-            rows = self.db.execute(
-                "SELECT vector_id FROM vectors WHERE instr(text, ?) > 0 LIMIT ?", (phrase, limit)
-            ).fetchall()
-            out.extend(r["vector_id"] for r in rows if r["vector_id"] not in out)
-        return out[:limit]
-
-    def stats(self) -> dict[str, int]:
-        q = self.db.execute
-        return {
-            "documents": q("SELECT COUNT(*) FROM documents WHERE status='complete'").fetchone()[0],
-            "chunks": q("SELECT COUNT(*) FROM chunks").fetchone()[0],
-            "vectors": q("SELECT COUNT(*) FROM vectors").fetchone()[0],
-        }
-
     def close(self) -> None:
         self.db.close()
 
@@ -484,7 +304,7 @@ def wipe_index(settings: Settings, wait: float = 0.0) -> None:
         if settings.chroma_url:
             name = f"sstc-{settings.index}"
             with contextlib.suppress(sqlite3.Error):
-                db = sqlite3.connect(f"file:{path / 'catalog.sqlite'}?mode=ro", uri=True)
+                db = sqlite3.connect(f"file:{path / CATALOG_FILE}?mode=ro", uri=True)
                 row = db.execute("SELECT value FROM meta WHERE key = 'collection'").fetchone()
                 db.close()
                 name = row[0] if row else name
