@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .documents import FOOTNOTE_RULE
+from .cleaning import FOOTNOTE_RULE
 from .types import Chunk, ParsedDocument, Part
 
 TokenCounter = Callable[[Sequence[str]], list[int]]

@@ -30,10 +30,10 @@ Progress = Callable[[str, int, int], None]
 
 def _pipeline_code_hash() -> str:
     """Readers and chunker code: when it changes, files are re-read (their vectors are reused)."""
-    from . import catalog, chunking, documents
+    from . import catalog, chunking, cleaning, documents
 
     digest = hashlib.sha256()
-    for module in (documents, chunking, catalog):
+    for module in (documents, cleaning, chunking, catalog):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:12]
 
