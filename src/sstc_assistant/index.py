@@ -4,6 +4,10 @@ store (Chroma, embedded or server) and a BM25 index, kept in step by `ingest`.
 Chroma and BM25 hold one entry per *distinct* passage (a vector id); the catalog maps every
 location of that passage (document, pages, paragraph) to it, so duplicates are stored once and
 every place they are stated is kept.
+
+Each part is a module of its own (`index_catalog`, `vector_store`, `lexical`, and the writer lock
+in `locking`); `Index` is the one object the rest of the code uses, and the writes that must
+change them together are its own.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ __all__ = [
     "Index",
     "LexicalIndex",
     "StoreError",
-    "collection_name",
     "lower_thread_priority",
     "wipe_index",
     "writer_lock",
