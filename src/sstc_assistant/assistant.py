@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -12,7 +13,7 @@ import time
 import unicodedata
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
@@ -115,6 +116,7 @@ class Assistant:
         self._embedder = embedder
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._feedback_lock = threading.Lock()
         self._ingest = IngestThread(self.settings.ingest_nice)
         # more answers at once than cores only makes every one slower (the models' thread pools
         # fight over the CPU); the rest wait their turn in order
@@ -356,14 +358,27 @@ class Assistant:
             self.index.refresh_lexical(save=True)
         return row
 
-    def documents(self) -> list[IndexedDocument]:
-        return self.index.documents()
+    def documents(self, doc_id: str | None = None) -> list[IndexedDocument]:
+        """The indexed documents, all or the one named (none when it is not indexed)."""
+        return self.index.documents(doc_id)
+
+    def page_text(self, doc_id: str, page: int) -> str | None:
+        """The text of a document's page (1-based), None past its last page."""
+        return self.index.page_text(doc_id, page)
+
+    def save_feedback(self, fields: Mapping[str, Any]) -> None:
+        """Append a rating as one JSON line with the time it arrived (UI and API share the file)."""
+        path = self.settings.resolve(self.settings.feedback_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields}
+        with self._feedback_lock, path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def health(self, *, deep: bool = False) -> IndexHealth:
         try:
             return check_index(self.index, deep=deep)
         except StoreError as exc:  # the index could not even be opened
-            health = IndexHealth()
+            health = IndexHealth(deep=deep)
             health.add("damaged", first_line(exc))
             return health
 
