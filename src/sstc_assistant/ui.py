@@ -13,7 +13,7 @@ from typing import get_args
 import gradio as gr
 from pydantic import ValidationError
 
-from .api import KeyGuard, key_problem
+from .api.security import KeyGuard, key_problem
 from .assistant import Assistant
 from .eligibility import THEMES, EntityType, Profile, Region, briefing
 from .errors import first_line
