@@ -305,10 +305,7 @@ class ExtractiveGenerator:
         most, margin = (
             (s.answer_list_points, s.answer_list_margin)
             if listing
-            else (
-                s.answer_max_sentences,
-                s.answer_score_margin,
-            )
+            else (s.answer_max_sentences, s.answer_score_margin)
         )
         floor = max(best - margin, threshold / 2) if listing else max(threshold, best - margin)
         chosen: list[Candidate] = []

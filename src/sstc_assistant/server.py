@@ -19,7 +19,8 @@ def build_app(settings: Settings | None = None, assistant: Assistant | None = No
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    from .api import KeyGuard, create_app
+    from .api import create_app
+    from .api.security import KeyGuard
     from .ui import CSS, build_ui
 
     assistant = assistant or Assistant(settings)

@@ -1,0 +1,52 @@
+"""Asking: answers (whole or as server-sent events), passage search and the partner briefing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from ..eligibility import Briefing, Profile, briefing
+from ..types import Answer, SearchHit
+from .dependencies import AssistantDep
+from .schemas import ASKING, AskRequest, SearchRequest, media
+
+router = APIRouter()
+
+
+@router.post("/api/ask", response_model=Answer, responses=ASKING)
+async def ask(req: AskRequest, assistant: AssistantDep) -> Answer:
+    return await run_in_threadpool(
+        assistant.ask, req.question, history=req.user_turns(), k=req.k, filters=req.filters
+    )
+
+
+@router.post("/api/ask/stream", responses={**ASKING, **media("text/event-stream")})
+async def ask_stream(req: AskRequest, assistant: AssistantDep) -> StreamingResponse:
+    """Server-sent events: one `sentence` event per answer sentence, then `answer` (the object)."""
+
+    async def events():
+        answer = await run_in_threadpool(
+            assistant.ask, req.question, history=req.user_turns(), k=req.k, filters=req.filters
+        )
+        for part in re.split(r"(?<=\])\s+", answer.answer):
+            yield f"event: sentence\ndata: {json.dumps({'text': part})}\n\n"
+            await asyncio.sleep(0)
+        yield f"event: answer\ndata: {answer.model_dump_json()}\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+@router.post("/api/search", response_model=list[SearchHit], responses=ASKING)
+async def search(req: SearchRequest, assistant: AssistantDep) -> list[SearchHit]:
+    return await run_in_threadpool(assistant.search, req.query, req.k, mode=req.mode, filters=req.filters)
+
+
+@router.post("/api/briefing", response_model=Briefing, responses=ASKING)
+async def partner_briefing(profile: Profile, assistant: AssistantDep) -> Briefing:
+    """A cited briefing for a city or institution considering the Cities Project."""
+    return await run_in_threadpool(briefing, assistant, profile)
