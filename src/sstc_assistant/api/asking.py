@@ -8,7 +8,7 @@ import re
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.sse import EventSourceResponse, format_sse_event
 
 from ..eligibility import Briefing, Profile, briefing
 from ..types import Answer, SearchHit
@@ -26,7 +26,7 @@ async def ask(req: AskRequest, assistant: AssistantDep) -> Answer:
 
 
 @router.post("/api/ask/stream", responses={**ASKING, **media("text/event-stream")})
-async def ask_stream(req: AskRequest, assistant: AssistantDep) -> StreamingResponse:
+async def ask_stream(req: AskRequest, assistant: AssistantDep) -> EventSourceResponse:
     """Server-sent events: one `sentence` event per answer sentence, then `answer` (the object)."""
 
     async def events():
@@ -34,11 +34,13 @@ async def ask_stream(req: AskRequest, assistant: AssistantDep) -> StreamingRespo
             assistant.ask, req.question, history=req.user_turns(), k=req.k, filters=req.filters
         )
         for part in re.split(r"(?<=\])\s+", answer.answer):
-            yield f"event: sentence\ndata: {json.dumps({'text': part})}\n\n"
+            yield format_sse_event(event="sentence", data_str=json.dumps({"text": part}))
             await asyncio.sleep(0)
-        yield f"event: answer\ndata: {answer.model_dump_json()}\n\n"
+        yield format_sse_event(event="answer", data_str=answer.model_dump_json())
 
-    return StreamingResponse(events(), media_type="text/event-stream")
+    # returned, not a generator endpoint (response_class=EventSourceResponse): that would declare
+    # the JSON error responses as text/event-stream in the OpenAPI document
+    return EventSourceResponse(events(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.post("/api/search", response_model=list[SearchHit], responses=ASKING)

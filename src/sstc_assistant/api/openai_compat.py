@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.sse import EventSourceResponse, format_sse_event
 
 from ..assistant import MAX_QUESTION_CHARS, clean_question
 from .dependencies import AssistantDep
@@ -65,17 +65,21 @@ async def chat_completions(req: ChatCompletionRequest, assistant: AssistantDep):
             "usage": usage,
         }
 
+    def event(payload: dict | str) -> bytes:  # `data: <json>`; `[DONE]` goes as it is, as OpenAI sends it
+        return format_sse_event(data_str=payload if isinstance(payload, str) else json.dumps(payload))
+
     async def chunks():
         base = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": req.model}
-        yield f"data: {json.dumps({**base, 'choices': [{'index': 0, 'delta': {'role': 'assistant'}}]})}\n\n"
+        yield event({**base, "choices": [{"index": 0, "delta": {"role": "assistant"}}]})
         for piece in re.split(r"(?<=\n)", content):
-            delta = {"index": 0, "delta": {"content": piece}}
-            yield f"data: {json.dumps({**base, 'choices': [delta]})}\n\n"
+            yield event({**base, "choices": [{"index": 0, "delta": {"content": piece}}]})
             await asyncio.sleep(0)
-        done = {"index": 0, "delta": {}, "finish_reason": "stop"}
-        yield f"data: {json.dumps({**base, 'choices': [done]})}\n\n"
+        yield event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         if req.stream_options and req.stream_options.include_usage:  # as OpenAI: a last, empty chunk
-            yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
-        yield "data: [DONE]\n\n"
+            yield event({**base, "choices": [], "usage": usage})
+        yield event("[DONE]")
 
-    return StreamingResponse(chunks(), media_type="text/event-stream")
+    # returned, not a generator endpoint: the same route answers JSON when `stream` is false. The
+    # answer is ready before the first byte, so no keep-alive pings are needed; the headers are
+    # those FastAPI's generator SSE endpoints send (no caching, no proxy buffering)
+    return EventSourceResponse(chunks(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
