@@ -13,7 +13,7 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from ..eligibility import Briefing, Profile, briefing
 from ..types import Answer, SearchHit
 from .dependencies import AssistantDep
-from .schemas import ASKING, AskRequest, SearchRequest, media
+from .schemas import ASKING, SSE_HEADERS, AskRequest, SearchRequest, media
 
 router = APIRouter()
 
@@ -40,7 +40,7 @@ async def ask_stream(req: AskRequest, assistant: AssistantDep) -> EventSourceRes
 
     # returned, not a generator endpoint (response_class=EventSourceResponse): that would declare
     # the JSON error responses as text/event-stream in the OpenAPI document
-    return EventSourceResponse(events(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return EventSourceResponse(events(), headers=SSE_HEADERS)
 
 
 @router.post("/api/search", response_model=list[SearchHit], responses=ASKING)

@@ -16,7 +16,17 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 
 from ..assistant import MAX_QUESTION_CHARS, clean_question
 from .dependencies import AssistantDep
-from .schemas import ASKING, MODEL_ID, ChatCompletionRequest, ModelCard, ModelList, Usage, errors, media
+from .schemas import (
+    ASKING,
+    MODEL_ID,
+    SSE_HEADERS,
+    ChatCompletionRequest,
+    ModelCard,
+    ModelList,
+    Usage,
+    errors,
+    media,
+)
 
 router = APIRouter()
 
@@ -80,6 +90,5 @@ async def chat_completions(req: ChatCompletionRequest, assistant: AssistantDep):
         yield event("[DONE]")
 
     # returned, not a generator endpoint: the same route answers JSON when `stream` is false. The
-    # answer is ready before the first byte, so no keep-alive pings are needed; the headers are
-    # those FastAPI's generator SSE endpoints send (no caching, no proxy buffering)
-    return EventSourceResponse(chunks(), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    # answer is ready before the first byte, so no keep-alive pings are needed
+    return EventSourceResponse(chunks(), headers=SSE_HEADERS)

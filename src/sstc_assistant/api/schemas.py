@@ -172,6 +172,10 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Message, "description": _ERROR_MEANINGS[code]} for code in codes}
 
 
+# what FastAPI's own SSE endpoints send with a stream: no caching, no proxy buffering
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
 def media(*types: str) -> dict[int | str, dict[str, Any]]:
     """A 200 response whose content types are not (only) JSON."""
     schemas = {"text/event-stream": SSE_EVENT, "application/json": {"type": "object"}}
