@@ -101,3 +101,18 @@ def test_keyword_search_meets_inflections_and_rebuilds_a_copy_of_another_tokeniz
     ids = tmp_path / "bm25" / "ids.json"
     ids.write_text(ids.read_text().replace(LexicalIndex.TOKENIZER, "older"))
     assert not LexicalIndex(tmp_path / "bm25").load()  # read with other tokens it would misread
+
+
+def test_search_without_k_returns_the_configured_top_k(corpus_assistant) -> None:
+    """SSTC_TOP_K is the default number of passages of every search front end (API and CLI), not a
+    number written into each of them."""
+    from fastapi.testclient import TestClient
+
+    from sstc_assistant.api import create_app
+
+    for top_k in (2, 7):
+        own = corpus_assistant.settings.model_copy(update={"top_k": top_k, "rate_limit_per_minute": 0})
+        assistant = Assistant(own, embedder=corpus_assistant.embedder)
+        with TestClient(create_app(assistant)) as client:
+            hits = client.post("/api/search", json={"query": "Cities Project services"}).json()
+        assert len(hits) == top_k, hits

@@ -47,7 +47,7 @@ class AskRequest(BaseModel):
 class SearchRequest(BaseModel):
     model_config = {"extra": "forbid"}
     query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra=NOT_BLANK)
-    k: int = Field(5, ge=1, le=50)
+    k: int | None = Field(None, ge=1, le=50, description="passages to return (default: SSTC_TOP_K)")
     mode: Literal["bm25", "dense", "hybrid"] | None = None
     filters: Filters | None = None
 

@@ -106,7 +106,7 @@ def _add_filter_args(p: argparse.ArgumentParser) -> None:
 def add_commands(add: AddCommand) -> None:
     p = add("search", cmd_search, "show the passages that best match a query")
     p.add_argument("query")
-    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--k", type=int, help="passages to show (default SSTC_TOP_K)")
     p.add_argument("--mode", choices=["bm25", "dense", "hybrid"], help="retrieval mode")
     p.add_argument("--json", action="store_true")
     _add_filter_args(p)
