@@ -440,6 +440,12 @@ def test_symbols_in_running_text_are_read_with_their_place() -> None:
     assert [s for s, _, _ in symbols_in("A/RES/72/237号决议")] == ["A/RES/72/237"]
     for text in ("and/or S/A", "xA/RES/1", "a/res/72/237", ""):  # a symbol has a number and a known body
         assert symbols_in(text) == [], text
+    # after a Chinese character ("第A/RES/72/237号决议") a symbol still begins
+    assert [s for s, _, _ in symbols_in("第A/RES/72/237号决议")] == ["A/RES/72/237"]
+    # typed in lower case into a question: read when asked for, in the catalogue's capitals
+    assert [s for s, _, _ in symbols_in("what does a/res/72/237 ask?", any_case=True)] == ["A/RES/72/237"]
+    for text in ("and/or s/a", "xa/res/1", "ea/res/72/1"):
+        assert symbols_in(text, any_case=True) == [], text
 
 
 def test_symbols_of_other_bodies_are_normalised_and_malformed_ones_refused() -> None:

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 BODIES = "A|E|S|ST|DP|TD|UNW|SSC|FCCC|UNEP|HRC|CRC|CEDAW|ICCD|TCDC"
 _SEGMENT = r"[A-Za-z0-9.\-()]+"
 SYMBOL = re.compile(rf"^(?:{BODIES}|[A-Z][A-Z0-9]*)(?:/{_SEGMENT})+$")
-_IN_TEXT = re.compile(rf"(?<![\w/])(?:{BODIES})(?:/[A-Za-z0-9.\-]+)*/[A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*")
+# not after a Latin letter, digit or slash; after a Chinese character it may stand ("第A/RES/72/237号")
+_IN_TEXT_PATTERN = rf"(?<![A-Za-z0-9_/])(?:{BODIES})(?:/[A-Za-z0-9.\-]+)*/[A-Za-z0-9.\-]*\d[A-Za-z0-9.\-]*"
+_IN_TEXT = re.compile(_IN_TEXT_PATTERN)
+_IN_TEXT_ANY_CASE = re.compile(_IN_TEXT_PATTERN, re.IGNORECASE)
 # "resolution 73/291", "resolutions 57/270 B of 23 June 2003, 60/212 of ... and 71/244 of ..."
 _RESOLUTIONS = re.compile(
     r"(?P<before>(?:\S+\s+){0,3})\b[Rr]esolutions?\s+"
@@ -52,10 +55,15 @@ def normalize_symbol(text: str) -> str:
     return symbol
 
 
-def symbols_in(text: str) -> list[tuple[str, int, int]]:
+def symbols_in(text: str, *, any_case: bool = False) -> list[tuple[str, int, int]]:
     """Every UN symbol written in `text` with its span, in order: `A/RES/72/237`, `E/ICEF/2025/11`
     (a full stop or hyphen after it is not part of it). The one reading of a symbol in running
-    text, for questions, pages, footnotes and generated sentences alike."""
+    text, for questions, pages, footnotes and generated sentences alike.
+
+    `any_case`: also `a/res/72/237`, as people type symbols into a question (returned upper-cased);
+    documents spell them in capitals, and "a/2" in running text is not one."""
+    if any_case:
+        return [(m[0].rstrip(".-").upper(), m.start(), m.end()) for m in _IN_TEXT_ANY_CASE.finditer(text)]
     return [(m[0].rstrip(".-"), m.start(), m.end()) for m in _IN_TEXT.finditer(text)]
 
 

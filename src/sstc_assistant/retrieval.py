@@ -82,8 +82,8 @@ def named_symbols(question: str) -> list[str]:
     """UN symbols a question names: `A/RES/72/237`, `resolution 72/237`, `BAPA+40`, ..."""
     found: list[str] = []
     inside: list[tuple[int, int]] = []
-    for symbol, start, end in symbols_in(question):
-        found.append(symbol.upper())
+    for symbol, start, end in symbols_in(question, any_case=True):
+        found.append(symbol)
         inside.append((start, end))
     for m in _RESOLUTION.finditer(question):
         if any(a <= m.start() < b for a, b in inside):
@@ -104,7 +104,7 @@ def without_names(question: str, min_terms: int = 1) -> str:
     session of the High-level Committee on South-South Cooperation", "resolution 80/156") matches
     boilerplate and headings there; what tells its passages apart is the rest ("Who was the
     President ..."). Falls back to the whole question when too little would be left."""
-    spans = [(start, end) for _, start, end in symbols_in(question)]
+    spans = [(start, end) for _, start, end in symbols_in(question, any_case=True)]
     spans += [m.span() for m in re.finditer(r"\bresolutions?\s+\d{2,3}/\d{1,4}\b", question, re.IGNORECASE)]
     spans += [m.span() for p in NAMED_DOCUMENTS for m in re.finditer(p, question, re.IGNORECASE)]
     if not spans:
@@ -303,7 +303,7 @@ class Retriever:
 
     def _mentions(self, query: str, k: int) -> list[tuple[str, float]]:
         """Passages that quote a UN symbol the question names (e.g. a report not in the index)."""
-        symbols = [symbol for symbol, _, _ in symbols_in(query)]
+        symbols = [symbol for symbol, _, _ in symbols_in(query, any_case=True)]
         if not symbols:
             return []
         return [(vid, 1.0) for vid in self.index.vectors_mentioning(symbols, k)]
