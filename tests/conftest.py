@@ -19,7 +19,9 @@ from sstc_assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
-UN_DOCS = ROOT.parent / "shared" / "un-docs"
+# the real UN documents: ../shared/un-docs beside the checkout, or where SSTC_TEST_UN_DOCS points
+# (a clone made elsewhere than next to shared/)
+UN_DOCS = Path(os.environ.get("SSTC_TEST_UN_DOCS") or ROOT.parent / "shared" / "un-docs")
 
 
 # Markers (pyproject.toml): `pytest -m "not slow"` is the fast loop; CI runs everything.
@@ -48,7 +50,7 @@ UNDOCS_FIXTURES = frozenset({"un_docs"})
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     missing = pytest.mark.skip(
-        reason=f"../shared/un-docs not present at {UN_DOCS}: real UN documents are not available"
+        reason=f"no UN documents at {UN_DOCS} (set SSTC_TEST_UN_DOCS): real UN documents are not available"
     )
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
@@ -64,7 +66,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def un_docs() -> Path:
     """../shared/un-docs, the real UN documents (tests using it are marked `undocs`)."""
     if not UN_DOCS.is_dir():
-        pytest.skip(f"../shared/un-docs not present at {UN_DOCS}: real UN documents are not available")
+        pytest.skip(f"no UN documents at {UN_DOCS} (set SSTC_TEST_UN_DOCS): real UN documents are not available")
     return UN_DOCS
 
 

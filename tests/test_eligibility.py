@@ -222,8 +222,13 @@ def test_an_answer_that_is_no_next_step_is_not_quoted_as_one(corpus_assistant: A
     """The question the briefing used to ask: its answer (the survey responses) says nothing of how
     to join, so the section says the documents do not describe it."""
     question = "How did the project team identify potential city partners and development priorities?"
-    asked = corpus_assistant.ask(question, filters=Filters(kinds=["project-report"]))
-    assert asked.answerable and any("valid responses" in c.quote for c in asked.citations)
+    # its best sentence is the survey one (probability about 0.50, on the calibrated threshold:
+    # whether it is quoted as an answer of its own is not what this test is about)
+    lenient = Assistant(
+        corpus_assistant.settings.model_copy(update={"abstain_threshold": 0.3}), embedder=corpus_assistant.embedder
+    )
+    asked = lenient.ask(question, filters=Filters(kinds=["project-report"]))
+    assert asked.answerable and "valid responses" in asked.citations[0].quote
     steps = next_steps_section(corpus_assistant, Reader(corpus_assistant.index), question)
     assert not steps.said and not steps.answer.citations
     assert steps.note == "The documents do not describe how to apply or join."
