@@ -557,6 +557,10 @@ def test_openapi_served(client):
     r = client.get("/api/openapi.json")
     assert r.status_code == 200
     assert "/api/ask" in r.json()["paths"]
+    # the stream is declared as one, its errors as JSON (what a client generator reads)
+    stream = r.json()["paths"]["/api/ask/stream"]["post"]["responses"]
+    assert list(stream["200"]["content"]) == ["text/event-stream"]
+    assert all(list(stream[code]["content"]) == ["application/json"] for code in ("400", "422", "429"))
 
 
 def test_ui_root_serves_html(client):

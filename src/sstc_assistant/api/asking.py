@@ -6,16 +6,24 @@ import asyncio
 import json
 import re
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, format_sse_event
 
 from ..eligibility import Briefing, Profile, briefing
 from ..types import Answer, SearchHit
 from .dependencies import AssistantDep
-from .schemas import ASKING, SSE_HEADERS, AskRequest, SearchRequest, media
+from .schemas import ASKING, SSE_HEADERS, AskRequest, SearchRequest, json_errors, media
 
 router = APIRouter()
+
+
+class EventStreamDoc(Response):
+    """Declares the stream's media type in the OpenAPI document; the endpoint returns the
+    EventSourceResponse itself (FastAPI's own SSE class as response_class would frame a returned
+    response again as an event)."""
+
+    media_type = "text/event-stream"
 
 
 @router.post("/api/ask", response_model=Answer, responses=ASKING)
@@ -25,7 +33,11 @@ async def ask(req: AskRequest, assistant: AssistantDep) -> Answer:
     )
 
 
-@router.post("/api/ask/stream", responses={**ASKING, **media("text/event-stream")})
+@router.post(
+    "/api/ask/stream",
+    response_class=EventStreamDoc,
+    responses={**json_errors(400, 422, 429), **media("text/event-stream")},
+)
 async def ask_stream(req: AskRequest, assistant: AssistantDep) -> EventSourceResponse:
     """Server-sent events: one `sentence` event per answer sentence, then `answer` (the object)."""
 
@@ -38,8 +50,8 @@ async def ask_stream(req: AskRequest, assistant: AssistantDep) -> EventSourceRes
             await asyncio.sleep(0)
         yield format_sse_event(event="answer", data_str=answer.model_dump_json())
 
-    # returned, not a generator endpoint (response_class=EventSourceResponse): that would declare
-    # the JSON error responses as text/event-stream in the OpenAPI document
+    # EventStreamDoc declares the stream in the OpenAPI document; json_errors declares the errors
+    # as JSON (a `model` would be declared as text/event-stream)
     return EventSourceResponse(events(), headers=SSE_HEADERS)
 
 

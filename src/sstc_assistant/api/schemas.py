@@ -172,6 +172,13 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Message, "description": _ERROR_MEANINGS[code]} for code in codes}
 
 
+def json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`errors` spelled out as JSON, for an operation whose own responses are not JSON (a stream):
+    FastAPI would declare a `model` in the operation's media type."""
+    ref = {"schema": {"$ref": "#/components/schemas/Message"}}
+    return {code: {"description": _ERROR_MEANINGS[code], "content": {"application/json": ref}} for code in codes}
+
+
 # what FastAPI's own SSE endpoints send with a stream: no caching, no proxy buffering
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
