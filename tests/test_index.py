@@ -116,3 +116,29 @@ def test_search_without_k_returns_the_configured_top_k(corpus_assistant) -> None
         with TestClient(create_app(assistant)) as client:
             hits = client.post("/api/search", json={"query": "Cities Project services"}).json()
         assert len(hits) == top_k, hits
+
+
+def test_hnsw_settings_of_an_existing_index_are_applied_or_named(make_settings, caplog) -> None:
+    """ef_search, the one HNSW parameter an existing Chroma collection can take, is set by the
+    next writer; the two fixed at creation are named with what it takes to change them."""
+    import logging
+
+    from sstc_assistant.ingest import ingest
+
+    built = make_settings(hnsw_ef_search=100)
+    assert ingest(built).ingested_any
+    changed = built.model_copy(update={"hnsw_ef_search": 300, "hnsw_max_neighbors": 48})
+    with caplog.at_level(logging.WARNING, logger="sstc"):
+        index = Index(changed)
+    said = caplog.text
+    assert "SSTC_HNSW_EF_SEARCH=300" in said and "made with 100" in said and "`sstc ingest` applies it" in said
+    assert "SSTC_HNSW_MAX_NEIGHBORS=48" in said and "rebuilt index only" in said
+    with index.writer():
+        pass
+    index.close()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="sstc"):
+        again = Index(changed)
+    assert again.vectors.hnsw_differences(changed) == {"max_neighbors": (32, 48)}
+    assert "EF_SEARCH" not in caplog.text
+    again.close()

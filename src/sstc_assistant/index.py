@@ -62,6 +62,12 @@ class Index(CatalogQueries):
         self._refresher_guard = threading.Lock()
         self.vectors: VectorStore = ChromaStore(settings, self.path / "chroma", collection_name(self))
         self.lexical = LexicalIndex(self.path / "bm25")
+        for name, (made, wanted) in self.vectors.hnsw_differences(settings).items():
+            how = "`sstc ingest` applies it" if name == "ef_search" else "it applies to a rebuilt index only"
+            log.warning(
+                "SSTC_HNSW_%s=%s but index '%s' was made with %s: %s",
+                name.upper(), wanted, settings.index, made, how,
+            )  # fmt: skip
 
     # --- meta (reads in CatalogQueries) --------------------------------------------------------
 
@@ -104,6 +110,12 @@ class Index(CatalogQueries):
                 raise StoreError(
                     f"the catalog {self.catalog_path} was replaced since this process opened it "
                     "(a rebuild?): restart this process"
+                )
+            # the one HNSW parameter an existing collection can take, set by its single writer
+            if "ef_search" in self.vectors.hnsw_differences(self.settings):
+                self.vectors.set_ef_search(self.settings.hnsw_ef_search)
+                log.info(
+                    "index '%s': HNSW ef_search set to %s", self.settings.index, self.settings.hnsw_ef_search
                 )
             yield
 

@@ -31,6 +31,18 @@ class VectorStore(Protocol):
 
     def count(self) -> int: ...
 
+    def hnsw_differences(self, settings: Settings) -> dict[str, tuple[int, int]]: ...
+
+    def set_ef_search(self, value: int) -> None: ...
+
+
+def hnsw_wanted(settings: Settings) -> dict[str, int]:
+    return {
+        "ef_search": settings.hnsw_ef_search,
+        "ef_construction": settings.hnsw_ef_construction,
+        "max_neighbors": settings.hnsw_max_neighbors,
+    }
+
 
 class ChromaStore:
     """Chroma with our own embeddings (never its default function, which would download one)."""
@@ -61,14 +73,7 @@ class ChromaStore:
             self.collection = self.client.get_or_create_collection(
                 name=collection,
                 embedding_function=None,
-                configuration={
-                    "hnsw": {
-                        "space": "cosine",
-                        "ef_search": settings.hnsw_ef_search,
-                        "ef_construction": settings.hnsw_ef_construction,
-                        "max_neighbors": settings.hnsw_max_neighbors,
-                    }
-                },
+                configuration={"hnsw": {"space": "cosine", **hnsw_wanted(settings)}},
             )
         except Exception as exc:  # a corrupt chroma.sqlite3 raises chromadb's InternalError
             where = settings.chroma_url or path
@@ -76,6 +81,19 @@ class ChromaStore:
                 f"the vector store at {where} is unreadable ({first_line(exc)}): "
                 f"run `sstc ingest --rebuild --index {settings.index}`"
             ) from exc
+
+    def hnsw_differences(self, settings: Settings) -> dict[str, tuple[int, int]]:
+        """HNSW parameters the collection was made with that the settings now change: (made, set).
+        Chroma fixes them when it creates a collection; only ef_search can change afterwards."""
+        made = (self.collection.configuration_json or {}).get("hnsw") or {}  # raw: no deprecation warning
+        return {
+            name: (made[name], value)
+            for name, value in hnsw_wanted(settings).items()
+            if made.get(name) is not None and made[name] != value
+        }
+
+    def set_ef_search(self, value: int) -> None:
+        self.collection.modify(configuration={"hnsw": {"ef_search": value}})
 
     def upsert(self, ids: Sequence[str], embeddings: np.ndarray, texts: Sequence[str]) -> None:
         with self._served():
