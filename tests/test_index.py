@@ -131,7 +131,7 @@ def test_hnsw_settings_of_an_existing_index_are_applied_or_named(make_settings, 
     with caplog.at_level(logging.WARNING, logger="sstc"):
         index = Index(changed)
     said = caplog.text
-    assert "SSTC_HNSW_EF_SEARCH=300" in said and "made with 100" in said and "`sstc ingest` applies it" in said
+    assert "SSTC_HNSW_EF_SEARCH=300" in said and "has 100" in said and "`sstc ingest` applies it" in said
     assert "SSTC_HNSW_MAX_NEIGHBORS=48" in said and "rebuilt index only" in said
     with index.writer():
         pass

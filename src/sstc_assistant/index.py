@@ -65,7 +65,7 @@ class Index(CatalogQueries):
         for name, (made, wanted) in self.vectors.hnsw_differences(settings).items():
             how = "`sstc ingest` applies it" if name == "ef_search" else "it applies to a rebuilt index only"
             log.warning(
-                "SSTC_HNSW_%s=%s but index '%s' was made with %s: %s",
+                "SSTC_HNSW_%s=%s but index '%s' has %s: %s",
                 name.upper(), wanted, settings.index, made, how,
             )  # fmt: skip
 
