@@ -11,8 +11,8 @@ those in the five other languages alike (a `cross_lingual` feature tells them ap
 per group on the best sentence's probability is chosen on probabilities predicted out of fold
 (folds by document, so no question is scored by a model that saw its document) to maximise
 answered-right minus COST x answered-wrong (averaged over neighbouring thresholds; the lowest of
-those within one right answer of the best, as a median over bootstrap resamples of the questions), where "wrong" is an unanswerable question answered or
-an answer without the gold answer. With COST 1.5 the assistant answers only where its answers are
+those within one right answer of the best, as a median over bootstrap resamples of the questions),
+where "wrong" is an unanswerable question answered or an answer without the gold answer. With COST 1.5 the assistant answers only where its answers are
 right at least three times in five, and abstaining costs nothing: a wrong answer costs a user more
 than an honest "the documents do not say". The test split is never read here.
 """
@@ -303,7 +303,8 @@ def main() -> int:
         for name, g in trained.items():
             print(
                 f"{variant} {name}: {g['questions']} questions, {g['rows']} sentences ({g['positives']} answer), "
-                f"C {g['C']}, threshold {g['threshold']} (near-best {g['near_best_thresholds']}), out of fold {g['out_of_fold']}; of answerable "
+                f"C {g['C']}, threshold {g['threshold']} (near-best {g['near_best_thresholds']}, "
+                f"resampled IQR {g['threshold_resampled_iqr']}), out of fold {g['out_of_fold']}; of answerable "
                 f"questions, {g['answerable_with_an_answering_sentence']:.0%} have an answering sentence among "
                 f"the candidates and {g['answerable_whose_quoted_sentences_hold_the_answer']:.0%} would quote "
                 "it (out of fold, at any threshold)"

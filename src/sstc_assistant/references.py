@@ -61,10 +61,18 @@ def symbols_in(text: str, *, any_case: bool = False) -> list[tuple[str, int, int
     text, for questions, pages, footnotes and generated sentences alike.
 
     `any_case`: also `a/res/72/237`, as people type symbols into a question (returned upper-cased);
-    documents spell them in capitals, and "a/2" in running text is not one."""
+    documents spell them in capitals, and "a/2" in running text is not one. A symbol written as
+    documents write it (`E/2025/15/Add.1`) is returned as written: passages are searched for it."""
     if any_case:
-        return [(m[0].rstrip(".-").upper(), m.start(), m.end()) for m in _IN_TEXT_ANY_CASE.finditer(text)]
+        return [
+            (_as_documents_write(m[0].rstrip(".-")), m.start(), m.end())
+            for m in _IN_TEXT_ANY_CASE.finditer(text)
+        ]
     return [(m[0].rstrip(".-"), m.start(), m.end()) for m in _IN_TEXT.finditer(text)]
+
+
+def _as_documents_write(symbol: str) -> str:
+    return symbol if _IN_TEXT.fullmatch(symbol) else symbol.upper()
 
 
 def file_stem(symbol: str, lang: str) -> str:
