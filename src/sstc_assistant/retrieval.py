@@ -83,7 +83,7 @@ def named_symbols(question: str) -> list[str]:
     found: list[str] = []
     inside: list[tuple[int, int]] = []
     for symbol, start, end in symbols_in(question, any_case=True):
-        found.append(symbol)
+        found.append(symbol.upper())  # as the catalogue keys them
         inside.append((start, end))
     for m in _RESOLUTION.finditer(question):
         if any(a <= m.start() < b for a, b in inside):
