@@ -578,7 +578,7 @@ def test_sentence_vectors_are_reused_bounded_and_identical_to_fresh_ones(minilm)
     assert (cache.hits, cache.misses) == (3, 2)
     assert np.allclose(again[0], first[1]) and np.allclose(again[1], first[0])
     cache.get(minilm, texts[2:])  # evicts the least recently used (texts[1] was used last but one)
-    assert len(cache._vectors) == 2
+    assert len(cache.cache) == 2
     fresh = minilm.embed_passages(texts)
     assert np.allclose(cache.get(minilm, texts), fresh, atol=1e-5)
 

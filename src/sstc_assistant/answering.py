@@ -8,15 +8,14 @@ Whether to answer at all is decided from retrieval evidence, never by a generato
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import numpy as np
 
 from .answerability import AnswerabilityModel, Candidate, QuestionView, describe, is_candidate
+from .caching import LRU
 from .chunking import sentence_spans
 from .citations import SupportChecker
 from .dedup import containment
@@ -27,8 +26,6 @@ from .questions import content_terms, countries, names_ordinal
 from .quotes import quote_pages, whole_sentence
 from .settings import Settings
 from .types import Answer, Citation, SearchHit, Source
-
-T = TypeVar("T")
 
 ABSTAIN_MESSAGE = "The documents do not address this question."
 
@@ -96,40 +93,33 @@ class Generator(Protocol):
 
 
 class SentenceVectors:
-    """A bounded LRU of answer-sentence vectors per embedder.
+    """Answer-sentence vectors per embedder, the most recent `size` of them.
 
     Scoring a question's candidate sentences is most of an answer's cost, and the same popular
     passages are read again and again; a sentence's vector never changes, so it is computed once.
     Question vectors are not cached: every question pays its own embedding."""
 
     def __init__(self, size: int) -> None:
-        self.size = size
-        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self.cache: LRU[tuple[str, str], np.ndarray] = LRU(size)
+
+    @property
+    def hits(self) -> int:
+        return self.cache.hits
+
+    @property
+    def misses(self) -> int:
+        return self.cache.misses
 
     def get(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-        if self.size == 0:
-            return embedder.embed_passages(texts)
-        keys = [(embedder.name, t) for t in texts]
-        with self._lock:
-            found = {k: self._vectors[k] for k in keys if k in self._vectors}
-            for k in found:
-                self._vectors.move_to_end(k)
-        missing = list(dict.fromkeys(k for k in keys if k not in found))
-        if missing:
-            fresh = embedder.embed_passages([t for _, t in missing])
-            found.update(zip(missing, fresh, strict=True))
-            with self._lock:
-                for k, v in zip(missing, fresh, strict=True):
-                    self._vectors[k] = v
-                while len(self._vectors) > self.size:
-                    self._vectors.popitem(last=False)
-        with self._lock:
-            self.hits += len(keys) - len(missing)
-            self.misses += len(missing)
-        if not keys:
+        if not texts:
             return np.zeros((0, embedder.dim), dtype=np.float32)
+        keys = [(embedder.name, t) for t in texts]
+        found = self.cache.found(keys)
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:
+            fresh = list(zip(missing, embedder.embed_passages([t for _, t in missing]), strict=True))
+            found.update(fresh)
+            self.cache.put(fresh)
         return np.vstack([found[k] for k in keys])
 
 
@@ -147,31 +137,17 @@ class DocumentScope:
 
     def __init__(self, documents: Documents, size: int = 128) -> None:
         self.documents = documents
-        self.size = size
-        self._states: OrderedDict[tuple[int, str], set[str]] = OrderedDict()
-        self._ordinals: OrderedDict[tuple[int, str, str, frozenset[str]], bool] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _remember(self, table: OrderedDict, key, compute: Callable[[], T]) -> T:
-        with self._lock:
-            if key in table:
-                table.move_to_end(key)
-                return table[key]
-        value = compute()
-        with self._lock:
-            table[key] = value
-            while len(table) > self.size:
-                table.popitem(last=False)
-        return value
+        self._states: LRU[tuple[int, str], set[str]] = LRU(size)
+        self._ordinals: LRU[tuple[int, str, str, frozenset[str]], bool] = LRU(size)
 
     def states(self, doc_id: str) -> set[str]:
         key = (self.documents.generation, doc_id)
-        return self._remember(self._states, key, lambda: countries(self.documents.document_text(doc_id)))
+        return self._states.get(key, lambda: countries(self.documents.document_text(doc_id)))
 
     def names_ordinal(self, doc_id: str, ordinal: str, heads: set[str]) -> bool:
         key = (self.documents.generation, doc_id, ordinal, frozenset(heads))
-        return self._remember(
-            self._ordinals, key, lambda: names_ordinal(self.documents.document_text(doc_id), ordinal, heads)
+        return self._ordinals.get(
+            key, lambda: names_ordinal(self.documents.document_text(doc_id), ordinal, heads)
         )
 
 
