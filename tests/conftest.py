@@ -66,7 +66,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def un_docs() -> Path:
     """../shared/un-docs, the real UN documents (tests using it are marked `undocs`)."""
     if not UN_DOCS.is_dir():
-        pytest.skip(f"no UN documents at {UN_DOCS} (set SSTC_TEST_UN_DOCS): real UN documents are not available")
+        pytest.skip(
+            f"no UN documents at {UN_DOCS} (set SSTC_TEST_UN_DOCS): real UN documents are not available"
+        )
     return UN_DOCS
 
 

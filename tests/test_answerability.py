@@ -38,7 +38,12 @@ PASSAGES = [
 
 def _hit(i: int, text: str, doc: str = "doc", dense: float = 0.5) -> SearchHit:
     return SearchHit(
-        chunk_id=f"c{i}", vector_id=f"v{i}", doc_id=doc, text=text, pages=[1], score=dense,
+        chunk_id=f"c{i}",
+        vector_id=f"v{i}",
+        doc_id=doc,
+        text=text,
+        pages=[1],
+        score=dense,
         scores={"dense": dense, "bm25": 1.0},
     )
 
@@ -108,7 +113,9 @@ def test_the_shipped_model_is_trained_on_the_committed_dev_split() -> None:
     assert meta["dataset"] == "eval/generated/dev.jsonl"
     run = subprocess.run(
         [sys.executable, str(ROOT / "eval/train_answerability.py"), "--check"],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     for group in meta["groups"].values():

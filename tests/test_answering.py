@@ -185,7 +185,10 @@ def test_out_of_scope_questions_abstain(corpus_assistant: Assistant, question: s
             "大会第72/237号决议就《新城市议程》敦促联合国做什么？",
             "A/RES/72/237",
         ),  # no spaces around the number
-        ("第A/RES/72/237号决议要求联合国系统做什么？", "A/RES/72/237"),  # the symbol after a Chinese character
+        (
+            "第A/RES/72/237号决议要求联合国系统做什么？",
+            "A/RES/72/237",
+        ),  # the symbol after a Chinese character
         ("what does a/res/72/237 request of the UN system?", "A/RES/72/237"),  # typed in lower case
     ],
 )

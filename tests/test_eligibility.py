@@ -225,7 +225,8 @@ def test_an_answer_that_is_no_next_step_is_not_quoted_as_one(corpus_assistant: A
     # its best sentence is the survey one (probability about 0.50, on the calibrated threshold:
     # whether it is quoted as an answer of its own is not what this test is about)
     lenient = Assistant(
-        corpus_assistant.settings.model_copy(update={"abstain_threshold": 0.3}), embedder=corpus_assistant.embedder
+        corpus_assistant.settings.model_copy(update={"abstain_threshold": 0.3}),
+        embedder=corpus_assistant.embedder,
     )
     asked = lenient.ask(question, filters=Filters(kinds=["project-report"]))
     assert asked.answerable and "valid responses" in asked.citations[0].quote

@@ -216,7 +216,6 @@ def test_eval_end_to_end(tmp_path: Path, corpus_assistant) -> None:
 
 
 def _judged(qid: str, question: str, gold_answerable: bool, confidence: float):
-
     return QuestionResult(
         id=qid, kind="factoid", lang="en", question=question, gold_answerable=gold_answerable,
         answerable=confidence >= 0, answer="", confidence=confidence, retrieved=[],

@@ -26,8 +26,14 @@ from sstc_assistant.lexicons import lexicon
             "¿Qué pide la resolución 79/226 a las entidades del sistema de las Naciones Unidas para el desarrollo?",
             ["resolution", "79/226", "United Nations development system"],
         ),
-        ("南南合作高级别委员会第二十二届会议何时举行？", ["South-South Cooperation", "twenty-second", "session"]),
-        ("ما هو عدد الدول الأعضاء التي حضرت الدورة الثانية والعشرين؟", ["Member States", "twenty-second", "session"]),
+        (
+            "南南合作高级别委员会第二十二届会议何时举行？",
+            ["South-South Cooperation", "twenty-second", "session"],
+        ),
+        (
+            "ما هو عدد الدول الأعضاء التي حضرت الدورة الثانية والعشرين؟",
+            ["Member States", "twenty-second", "session"],
+        ),
     ],
 )
 def test_a_question_is_glossed_into_the_words_un_texts_use(question: str, words: list[str]) -> None:
@@ -67,6 +73,8 @@ def test_a_question_in_another_language_is_weighed_in_its_english_words() -> Non
 
 
 def test_keyword_search_reads_a_french_question_through_its_gloss(corpus_assistant: Assistant) -> None:
-    hits = corpus_assistant.retriever.search("Quelles propositions de projets pilotes seront prioritaires ?", 5)
+    hits = corpus_assistant.retriever.search(
+        "Quelles propositions de projets pilotes seront prioritaires ?", 5
+    )
     glossed = [h for h in hits if "gloss_bm25" in h.scores]
     assert glossed and any("pilot project proposals" in h.text.lower() for h in glossed)

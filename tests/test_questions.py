@@ -49,11 +49,20 @@ def test_a_passage_must_name_the_same_occurrence_of_the_same_thing() -> None:
     assert names_ordinal("convene the Third High-level United Nations Conference on", ordinal, heads)
 
 
-
 @pytest.mark.parametrize(
     ("token", "value"),
-    [("22nd", 22), ("twenty-second", 22), ("Twenty second", 22), ("first", 1), ("tenth", 10),
-     ("twentieth", 20), ("seventy-ninth", 79), ("eightieth", 80), ("session", None), ("twenty-foo", None)],
+    [
+        ("22nd", 22),
+        ("twenty-second", 22),
+        ("Twenty second", 22),
+        ("first", 1),
+        ("tenth", 10),
+        ("twentieth", 20),
+        ("seventy-ninth", 79),
+        ("eightieth", 80),
+        ("session", None),
+        ("twenty-foo", None),
+    ],
 )
 def test_an_ordinal_is_read_as_its_number(token: str, value: int | None) -> None:
     assert ordinal_value(token) == value
@@ -63,6 +72,7 @@ def test_digits_and_words_name_the_same_occurrence() -> None:
     ordinal, heads = question_ordinals("When was the organizational meeting of the 22nd session held?")[0]
     assert names_ordinal("The Committee held its twenty-second session at Headquarters", ordinal, heads)
     assert not names_ordinal("The Committee held its twenty-third session at Headquarters", ordinal, heads)
+
 
 def test_countries_are_read_whole_and_under_their_other_names() -> None:
     assert countries("the Government of China and Türkiye") == {"China", "Türkiye"}

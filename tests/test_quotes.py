@@ -13,8 +13,20 @@ from sstc_assistant.quotes import whole_sentence
 ITEMS = ", ".join(
     f"to strengthen the {w} capacities of national and local institutions in developing countries"
     for i, w in enumerate(
-        ["statistical", "technological", "financial", "institutional", "regulatory", "digital", "urban",
-         "agricultural", "educational", "scientific", "health", "energy"]
+        [
+            "statistical",
+            "technological",
+            "financial",
+            "institutional",
+            "regulatory",
+            "digital",
+            "urban",
+            "agricultural",
+            "educational",
+            "scientific",
+            "health",
+            "energy",
+        ]
     )
 )
 LONG = f"24. Calls upon the United Nations development system to continue mainstreaming South-South cooperation, {ITEMS}, and to report thereon to the General Assembly at its eighty-first session."
@@ -24,7 +36,9 @@ def _long_resolution(make_settings, tmp_path: Path) -> Assistant:
     """An index of one resolution whose paragraph 24 small chunks (120 tokens) cut in three."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "long.txt").write_text(f"Resolution on cooperation\n\n{LONG}\n\n25. Decides to remain seized of the matter.\n")
+    (docs / "long.txt").write_text(
+        f"Resolution on cooperation\n\n{LONG}\n\n25. Decides to remain seized of the matter.\n"
+    )
     settings = make_settings(corpus_dir=docs, chunk_max_tokens=120)
     assert ingest(settings).ingested_any
     return Assistant(settings)
@@ -55,7 +69,9 @@ def test_a_sentence_whose_start_a_chunk_boundary_cut_is_read_back_to_its_start(
     make_settings, tmp_path: Path
 ) -> None:
     assistant = _long_resolution(make_settings, tmp_path)
-    rows = assistant.index.db.execute("SELECT * FROM chunks WHERE doc_id = 'long' ORDER BY ordinal").fetchall()
+    rows = assistant.index.db.execute(
+        "SELECT * FROM chunks WHERE doc_id = 'long' ORDER BY ordinal"
+    ).fetchall()
     later = next(c for c in rows if c["text"].startswith("to strengthen"))
     hit = next(h for h in assistant.search(later["text"][:200], k=10) if h.chunk_id == later["chunk_id"])
     spans = sentence_spans(hit.text, clauses=False)
@@ -66,5 +82,7 @@ def test_a_sentence_whose_start_a_chunk_boundary_cut_is_read_back_to_its_start(
     assert quote.endswith("eighty-first session."), quote[-40:]  # cut at both ends: read both ways
     assert quote in assistant.index.document_text("long")
     # a passage that begins where its sentence begins is left alone
-    first = next(h for h in assistant.search("remain seized of the matter", k=10) if "remain seized" in h.text)
+    first = next(
+        h for h in assistant.search("remain seized of the matter", k=10) if "remain seized" in h.text
+    )
     assert whole_sentence(assistant.index, first, "Decides to remain seized of the matter.") is None

@@ -445,7 +445,9 @@ def test_symbols_in_running_text_are_read_with_their_place() -> None:
     # typed in lower case into a question: read when asked for, in the catalogue's capitals
     assert [s for s, _, _ in symbols_in("what does a/res/72/237 ask?", any_case=True)] == ["A/RES/72/237"]
     # written as documents write it, kept so: passages are searched for it verbatim
-    assert [s for s, _, _ in symbols_in("What does E/2025/15/Add.1 say?", any_case=True)] == ["E/2025/15/Add.1"]
+    assert [s for s, _, _ in symbols_in("What does E/2025/15/Add.1 say?", any_case=True)] == [
+        "E/2025/15/Add.1"
+    ]
     for text in ("and/or s/a", "xa/res/1", "ea/res/72/1"):
         assert symbols_in(text, any_case=True) == [], text
 

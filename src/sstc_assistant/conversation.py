@@ -106,7 +106,9 @@ def standalone(question: str, history: Sequence[str]) -> str:
         else:
             resolved = _POSSESSIVE.sub(f"{subject}'s", bare, count=1)
         named = [(m.start(), m.group(0)) for m in _NAMED_DECISION.finditer(context)]
-        named = [n for _, n in sorted(named + [(start, s) for s, start, _ in symbols_in(context, any_case=True)])]
+        named = [
+            n for _, n in sorted(named + [(start, s) for s, start, _ in symbols_in(context, any_case=True)])
+        ]
         extra = [n for n in named if n not in resolved]  # keep the documents the conversation named
         return " ".join([resolved, *extra])
     return f"{context} {question.strip()}"

@@ -176,7 +176,9 @@ def json_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """`errors` spelled out as JSON, for an operation whose own responses are not JSON (a stream):
     FastAPI would declare a `model` in the operation's media type."""
     ref = {"schema": {"$ref": "#/components/schemas/Message"}}
-    return {code: {"description": _ERROR_MEANINGS[code], "content": {"application/json": ref}} for code in codes}
+    return {
+        code: {"description": _ERROR_MEANINGS[code], "content": {"application/json": ref}} for code in codes
+    }
 
 
 # what FastAPI's own SSE endpoints send with a stream: no caching, no proxy buffering
