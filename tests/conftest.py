@@ -34,6 +34,7 @@ SLOW_FIXTURES = frozenset(
         "served_ui",  # `sstc serve` in a child process
         "make_settings",  # every test that asks for it builds an index in it
         "committee_assistant",  # test_answering: an index of three UN documents
+        "resolutions_assistant",  # test_glossary: an index of three resolutions
         "more_reports",  # test_eligibility: an index of reports
         "versions_assistant",  # test_versions: an index of translations
         "pristine",  # test_health: an index copied for every test

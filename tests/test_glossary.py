@@ -3,12 +3,18 @@ the word evidence of answerability meet English passages through them."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
+from conftest import ROOT
 
 from sstc_assistant.answerability import QuestionView, TermWeights
 from sstc_assistant.assistant import Assistant
 from sstc_assistant.glossary import Glossary, gloss
+from sstc_assistant.ingest import ingest
 from sstc_assistant.lexicons import lexicon
+from sstc_assistant.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -78,3 +84,37 @@ def test_keyword_search_reads_a_french_question_through_its_gloss(corpus_assista
     )
     glossed = [h for h in hits if "gloss_bm25" in h.scores]
     assert glossed and any("pilot project proposals" in h.text.lower() for h in glossed)
+
+
+@pytest.fixture(scope="module")
+def resolutions_assistant(tmp_path_factory: pytest.TempPathFactory, un_docs: Path) -> Assistant:
+    """Three South-South cooperation resolutions, alike in their words and structure."""
+    folder = tmp_path_factory.mktemp("resolutions")
+    for name in ("A_RES_72_237.en.txt", "A_RES_73_249.en.txt", "A_RES_74_239.en.txt"):
+        shutil.copy(un_docs / name, folder / name)
+    settings = Settings(
+        home=ROOT, indexes_dir=tmp_path_factory.mktemp("idx"), index="resolutions", corpus_dir=folder
+    )
+    assert ingest(settings).ingested_any
+    return Assistant(settings)
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id"),
+    [
+        # "Which item does resolution 73/249 decide to include in the provisional agenda of a coming session?"
+        ("ما البند الذي يقرر القرار 73/249 إدراجه في جدول الأعمال المؤقت لدورة مقبلة؟", "A_RES_73_249.en"),
+        ("في جدول الأعمال المؤقت لأي دورة يقرر القرار 72/237 إدراج بند؟", "A_RES_72_237.en"),
+    ],
+)
+def test_a_named_resolution_is_searched_in_the_english_words_of_the_question(
+    resolutions_assistant: Assistant, question: str, doc_id: str
+) -> None:
+    """Inside the resolution a question names, its Arabic words meet nothing: the keyword search
+    within it finds the passage that answers through the question's gloss ("agenda item decides
+    ... session"), which lifts that passage (rank 9 without it, 7 with it, on three resolutions)."""
+    hits = resolutions_assistant.search(question, k=8)
+    found = [
+        h for h in hits if h.doc_id == doc_id and "provisional agenda of its" in " ".join(h.text.split())
+    ]
+    assert found and "named_bm25" in found[0].scores, [(h.doc_id, h.text[:60]) for h in hits]

@@ -243,10 +243,13 @@ class Retriever:
         glossed: list[tuple[str, float]] = []
         if mode != "dense":
             keyword = self.index.lexical_for_search()
-            lexical = keyword.search(query, fetch * (3 if allowed else 1))
-            # a question in another language meets English passages through its English gloss
+            # a question in another language meets English passages through its English gloss, and
+            # an official translation (and the figures and symbols it shares) through its own words:
+            # one search over both, so the untranslated words are not counted as a second opinion
             if not is_english(query) and (english := gloss(query)):
-                glossed = keyword.search(english, fetch * (3 if allowed else 1))
+                glossed = keyword.search(f"{query} {english}", fetch * (3 if allowed else 1))
+            else:
+                lexical = keyword.search(query, fetch * (3 if allowed else 1))
         inner = without_names(query) if named else query
         inner_vec = qvec if inner == query or qvec is None else self.embedder.embed_query(inner)
         named_dense = (
@@ -294,11 +297,14 @@ class Retriever:
         return [vid for _, vid in sorted(zip(ranks, ids, strict=True), key=lambda t: -t[0])]
 
     def _lexical_within(self, query: str, doc_ids: set[str], k: int) -> list[tuple[str, float]]:
-        """BM25 restricted to the documents a question names."""
+        """BM25 restricted to the documents a question names. Inside them too, a question in
+        another language meets English passages through its gloss (and an official translation
+        through its own words)."""
         wanted = set(self.index.vector_ids_of(doc_ids))
         if not wanted:
             return []
-        ranked = self.index.lexical_for_search().search(query, max(200, k * 10))
+        words = query if is_english(query) else f"{query} {gloss(query)}"
+        ranked = self.index.lexical_for_search().search(words, max(200, k * 10))
         return [(vid, score) for vid, score in ranked if vid in wanted][:k]
 
     def _mentions(self, query: str, k: int) -> list[tuple[str, float]]:
