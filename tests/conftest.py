@@ -106,6 +106,21 @@ def corpus_assistant(tmp_path_factory: pytest.TempPathFactory):
     return Assistant(settings)
 
 
+def assistant_over(tmp_path_factory: pytest.TempPathFactory, files: list[Path], index: str):
+    """An assistant over an index of just `files` (real documents copied into a corpus folder)."""
+    import shutil
+
+    from sstc_assistant.assistant import Assistant
+    from sstc_assistant.ingest import ingest
+
+    folder = tmp_path_factory.mktemp(f"{index}-corpus")
+    for file in files:
+        shutil.copy(file, folder / file.name)
+    settings = Settings(home=ROOT, indexes_dir=tmp_path_factory.mktemp("idx"), index=index, corpus_dir=folder)
+    assert ingest(settings).ingested_any
+    return Assistant(settings)
+
+
 # `sstc serve` on the port `servers.serving` picks (its "{port}")
 SSTC_SERVE = [sys.executable, "-m", "sstc_assistant.cli", "serve", "--host", "127.0.0.1", "--port", "{port}"]
 

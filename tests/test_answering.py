@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, assistant_over
 
 from sstc_assistant.answering import ABSTAIN_MESSAGE, list_text, verify
 from sstc_assistant.assistant import Assistant
@@ -181,14 +181,10 @@ def test_out_of_scope_questions_abstain(corpus_assistant: Assistant, question: s
             "متى عُقدت الدورة الثانية والعشرون للجنة الرفيعة المستوى المعنية بالتعاون فيما بين بلدان الجنوب؟",
             "A/80/39",
         ),
-        (
-            "大会第72/237号决议就《新城市议程》敦促联合国做什么？",
-            "A/RES/72/237",
-        ),  # no spaces around the number
-        (
-            "第A/RES/72/237号决议要求联合国系统做什么？",
-            "A/RES/72/237",
-        ),  # the symbol after a Chinese character
+        # no spaces around the number
+        ("大会第72/237号决议就《新城市议程》敦促联合国做什么？", "A/RES/72/237"),
+        # the symbol after a Chinese character
+        ("第A/RES/72/237号决议要求联合国系统做什么？", "A/RES/72/237"),
         ("what does a/res/72/237 request of the UN system?", "A/RES/72/237"),  # typed in lower case
     ],
 )
@@ -668,14 +664,8 @@ def test_twenty_second_session_names_the_committee_report() -> None:
 @pytest.fixture(scope="module")
 def committee_assistant(tmp_path_factory: pytest.TempPathFactory, un_docs: Path) -> Assistant:
     """The 2025 High-level Committee report among two resolutions that speak of the Committee."""
-    folder = tmp_path_factory.mktemp("committee-corpus")
-    for name in ("A_80_39.en.pdf", "A_RES_80_156.en.pdf", "A_RES_79_236.en.pdf"):
-        shutil.copy(un_docs / name, folder / name)
-    settings = Settings(
-        home=ROOT, indexes_dir=tmp_path_factory.mktemp("idx"), index="committee", corpus_dir=folder
-    )
-    assert ingest(settings).ingested_any
-    return Assistant(settings)
+    names = ("A_80_39.en.pdf", "A_RES_80_156.en.pdf", "A_RES_79_236.en.pdf")
+    return assistant_over(tmp_path_factory, [un_docs / n for n in names], "committee")
 
 
 def test_a_fact_inside_a_long_named_report_is_found_by_what_is_asked(committee_assistant: Assistant) -> None:

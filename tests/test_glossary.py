@@ -3,18 +3,15 @@ the word evidence of answerability meet English passages through them."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import assistant_over
 
 from sstc_assistant.answerability import QuestionView, TermWeights
 from sstc_assistant.assistant import Assistant
 from sstc_assistant.glossary import Glossary, gloss
-from sstc_assistant.ingest import ingest
 from sstc_assistant.lexicons import lexicon
-from sstc_assistant.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -89,14 +86,8 @@ def test_keyword_search_reads_a_french_question_through_its_gloss(corpus_assista
 @pytest.fixture(scope="module")
 def resolutions_assistant(tmp_path_factory: pytest.TempPathFactory, un_docs: Path) -> Assistant:
     """Three South-South cooperation resolutions, alike in their words and structure."""
-    folder = tmp_path_factory.mktemp("resolutions")
-    for name in ("A_RES_72_237.en.txt", "A_RES_73_249.en.txt", "A_RES_74_239.en.txt"):
-        shutil.copy(un_docs / name, folder / name)
-    settings = Settings(
-        home=ROOT, indexes_dir=tmp_path_factory.mktemp("idx"), index="resolutions", corpus_dir=folder
-    )
-    assert ingest(settings).ingested_any
-    return Assistant(settings)
+    names = ("A_RES_72_237.en.txt", "A_RES_73_249.en.txt", "A_RES_74_239.en.txt")
+    return assistant_over(tmp_path_factory, [un_docs / n for n in names], "resolutions")
 
 
 @pytest.mark.parametrize(
