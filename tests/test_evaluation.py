@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, UN_DOCS
+from conftest import CORPUS, ROOT, UN_DOCS, assistant_over
 
 from sstc_assistant.dataset import GoldSource, QuestionResult, load_dataset
-from sstc_assistant.evaluation import EvalConfig, summarize
+from sstc_assistant.evaluation import EvalConfig, derive_index, summarize
+from sstc_assistant.index import Index
 from sstc_assistant.metrics import CitationJudge, answer_recall, hit_matches, ndcg, token_f1
 from sstc_assistant.types import Answer, Citation, Location, Source
 
@@ -275,3 +276,22 @@ def test_ranks_count_retrieved_passages_not_the_neighbours_read_with_them(
     result = _one(corpus_assistant, judge, q, config)
     assert len(result.retrieved) == len(answer.sources) - len(added)
     assert {r["doc_id"] for r in result.retrieved} <= {s.doc_id for s in answer.sources}
+
+
+@pytest.mark.slow
+def test_a_left_out_index_is_derived_once_and_stale_copies_are_removed(tmp_path_factory) -> None:
+    source = assistant_over(tmp_path_factory, sorted(CORPUS.glob("*.txt")), "src").settings
+    index = Index(source)
+    docs = sorted(r["doc_id"] for r in index.db.execute("SELECT DISTINCT doc_id FROM chunks"))
+    index.close()
+    assert len(docs) == 2
+    first = derive_index(source, {docs[0]})
+    derived = Index(first)
+    assert [r["doc_id"] for r in derived.db.execute("SELECT DISTINCT doc_id FROM chunks")] == [docs[1]]
+    derived.close()
+    assert derive_index(source, {docs[0]}).index_path == first.index_path  # the same set: reused
+    unrelated = source.index_path.parent / "src-without-mine"  # a user's folder, not a derived copy
+    unrelated.mkdir()
+    second = derive_index(source, {docs[1]})
+    assert second.index_path.is_dir() and not first.index_path.exists()
+    assert unrelated.is_dir() and source.index_path.is_dir()

@@ -102,7 +102,26 @@ def derive_index(settings: Settings, without: set[str]) -> Settings:
         index.refresh_lexical(save=True)
     index.close()
     marker.write_text(json.dumps(wanted), encoding="utf-8")
+    _prune_derived(settings, keep=derived.index_path)
     return derived
+
+
+def _prune_derived(settings: Settings, keep: Path) -> None:
+    """Remove the copies derived from this index for other left-out sets: each is as large as the
+    index, and a new set (the dataset changed) would otherwise leave one more behind every time.
+    Only folders that say they were derived from it (their `derived.json`) are touched."""
+    import shutil
+
+    for folder in settings.index_path.parent.glob(f"{settings.index}-without-*"):
+        marker = folder / "derived.json"
+        if folder == keep or not marker.is_file():
+            continue
+        try:
+            source = json.loads(marker.read_text(encoding="utf-8")).get("source")
+        except ValueError:
+            continue
+        if source == settings.index:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _one(assistant: Assistant, judge: CitationJudge, q: EvalQuestion, config: EvalConfig) -> QuestionResult:
