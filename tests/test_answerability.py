@@ -73,6 +73,23 @@ def test_the_focus_of_the_question_must_be_in_the_sentence() -> None:
     assert about_office["missing_idf_sentence"] > about_people["missing_idf_sentence"]
 
 
+def test_a_question_word_is_found_as_its_synonym_but_not_as_a_rarer_sense() -> None:
+    # "first called" is answered by "named as ... at that time"; "name" is the first sense of both
+    named = "The Office was named Special Unit for Technical Cooperation among Developing Countries."
+    q = "What was the Office called?"
+    assert _features(q, named)["cover_sentence"] == pytest.approx(1.0)
+    without = "The Office was known as Special Unit for Technical Cooperation among Developing Countries."
+    assert _features(q, without)["cover_sentence"] < 1.0
+    # "call" as telephoning is a rare sense: a sentence about telephones does not hold "called"
+    phoned = "The Office was telephoned by the Special Unit."
+    assert _features(q, phoned)["cover_sentence"] < 1.0
+    # a derived word lends nothing to its base: "establishment" is not "organization"
+    assert (
+        _features("When was the Office established?", "The Office is an organization.")["cover_sentence"]
+        < _features("When was the Office established?", "The Office was founded in 1974.")["cover_sentence"]
+    )
+
+
 def test_what_is_asked_and_pinned_becomes_features() -> None:
     who = "Who was elected President of the twenty-second session?"
     assert _features(who, PASSAGES[3])["type_missing"] == 0.0

@@ -107,11 +107,6 @@ def test_follow_up_is_answered_as_api_ask_with_history(base_url: str, client) ->
     assert reply.choices[0].message.content == Answer.model_validate(asked.json()).plain_text()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="follow-up resolution quality (answering.py/questions.py, being reworked on main): "
-    "the history reaches the assistant (test above) but the follow-up may still abstain",
-)
 def test_follow_up_names_the_first_name(client) -> None:
     """Issue 13's target: the second turn of a conversation is answered, not abstained on."""
     reply = client.chat.completions.create(model="sstc-assistant", messages=_conversation(client))

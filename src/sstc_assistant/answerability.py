@@ -24,6 +24,7 @@ from typing import ClassVar
 import numpy as np
 
 from .glossary import gloss
+from .lexicons import lexicon
 from .questions import (
     answer_type,
     asks_a_question,
@@ -109,6 +110,12 @@ class TermWeights:
         return math.log((self.n + 1) / (self.df.get(term, 0) + 1)) / self._norm
 
 
+@cache
+def synonyms(term: str) -> frozenset[str]:
+    """The stems that share a frequent WordNet sense with `term` (data/synonyms.json)."""
+    return frozenset(lexicon("synonyms")["synonyms"].get(term, ()))
+
+
 @dataclass
 class QuestionView:
     """What a question asks and pins, computed once per question."""
@@ -160,11 +167,12 @@ class QuestionView:
         return countries(self.words)
 
     def coverage(self, text: str) -> tuple[float, float]:
-        """(IDF-weighted share of the question's words found in `text`, the largest IDF of a
-        question word missing from it)."""
+        """(IDF-weighted share of the question's words found in `text`, itself or as a WordNet
+        synonym ("called" as "named"), the largest IDF of a question word missing from it)."""
         if not self.terms:
             return 0.0, 0.0
         found = content_terms(text)
+        found |= {t for t in self.terms if not synonyms(t).isdisjoint(found)}
         for acronym, term in self.spelled.items():
             if term in self.terms and spells_out(acronym, text):
                 found.add(term)
