@@ -22,7 +22,7 @@ class LexicalIndex:
         self.generation = -1
 
     # bumped when tokenize changes: a copy saved with another tokenizer is rebuilt, not misread
-    TOKENIZER = "en-stopwords+stem-1"
+    TOKENIZER = "en-stopwords+stem-2"
 
     @staticmethod
     def tokenize(texts: Sequence[str]):

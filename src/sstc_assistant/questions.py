@@ -27,6 +27,8 @@ def stem(word: str) -> str:
     every answer stems the same few thousand words of its passages)."""
     if len(word) >= 7:  # British and American spellings meet: prioritise / prioritize
         word = _ISE.sub(r"iz\1", word)
+    if len(word) >= 5 and word.endswith("ies"):  # a plural meets its singular: cities / city
+        word = word[:-3] + "y"
     for suffix in _SUFFIXES:
         if len(word) - len(suffix) >= 4 and word.endswith(suffix):
             return word[: -len(suffix)]
