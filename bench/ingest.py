@@ -8,12 +8,13 @@ throughput on the same texts, and their ratio (how close ingestion gets to pure 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _figures import print_figures
 
 from sstc_assistant.documents import iter_corpus_files
 from sstc_assistant.embeddings import get_embedder
@@ -81,11 +82,7 @@ def main() -> int:
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    width = max(map(len, figures))
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    print_figures(figures, args.json)
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -31,6 +30,7 @@ import httpx
 
 from sstc_assistant import launch
 from sstc_assistant.launch import Child
+from sstc_assistant.metrics import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [
@@ -39,13 +39,6 @@ QUESTIONS = [
     if line.strip()
 ]
 KEY = "bench-load-key"
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, math.ceil(p * len(s)) - 1))]
 
 
 def start_server(work: Path, index: str | None) -> Child:
@@ -139,9 +132,9 @@ def run_level(url: str, clients: int, seconds: float) -> dict:
         "clients": clients,
         "requests": len(latencies),
         "throughput_rps": round(len(latencies) / wall, 2),
-        "p50_ms": round(pct(latencies, 0.5), 1),
-        "p95_ms": round(pct(latencies, 0.95), 1),
-        "p99_ms": round(pct(latencies, 0.99), 1),
+        "p50_ms": round(percentile(latencies, 0.5), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
         "errors": sum(errors.values()),
         "error_kinds": errors,
     }

@@ -9,22 +9,18 @@ the evaluation questions (model and index load measured separately).
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 import time
 from pathlib import Path
 
+from _figures import print_figures
+
 from sstc_assistant.assistant import Assistant
 from sstc_assistant.dataset import load_dataset
+from sstc_assistant.metrics import percentile
 from sstc_assistant.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, math.ceil(p * len(s)) - 1))]
 
 
 def main() -> int:
@@ -34,7 +30,9 @@ def main() -> int:
     parser.add_argument("--index", default="eval")
     parser.add_argument("--dataset", type=Path, default=ROOT / "eval" / "questions.jsonl")
     parser.add_argument("--limit", type=int)
-    parser.add_argument("--kinds", help="only these kinds of question, comma-separated (e.g. policy,multi-doc)")
+    parser.add_argument(
+        "--kinds", help="only these kinds of question, comma-separated (e.g. policy,multi-doc)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="passes over the questions")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -57,15 +55,16 @@ def main() -> int:
             answer = assistant.ask(q.question, history=q.history)
             for key in timings:
                 timings[key].append(answer.timings_ms[key])
-    figures = {"index": args.index, "kinds": args.kinds or "all", "questions": len(questions) * args.repeat, "load_ms": round(load_ms)}
+    figures = {
+        "index": args.index,
+        "kinds": args.kinds or "all",
+        "questions": len(questions) * args.repeat,
+        "load_ms": round(load_ms),
+    }
     for key, values in timings.items():
-        figures[f"{key}_p50_ms"] = round(pct(values, 0.5), 1)
-        figures[f"{key}_p95_ms"] = round(pct(values, 0.95), 1)
-    width = max(map(len, figures))
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        figures[f"{key}_p50_ms"] = round(percentile(values, 0.5), 1)
+        figures[f"{key}_p95_ms"] = round(percentile(values, 0.95), 1)
+    print_figures(figures, args.json)
     return 0
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import re
 import resource
@@ -35,17 +34,13 @@ import numpy as np
 
 from sstc_assistant.dataset import load_dataset
 from sstc_assistant.index import Index
+from sstc_assistant.metrics import percentile
 from sstc_assistant.settings import Settings
 from sstc_assistant.types import Chunk, DocumentMeta, Page, ParsedDocument
 
 ROOT = Path(__file__).resolve().parents[1]
 _WORD = re.compile(r"[A-Za-z]{4,}")
 _NUMBER = re.compile(r"\b\d+\b")
-
-
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, math.ceil(p * len(s)) - 1))]
 
 
 def vary(text: str, round_: int, rng: random.Random) -> str:
@@ -166,10 +161,10 @@ def query(index_dir: Path, index_name: str, n: int) -> dict:
         total.append(a.timings_ms["total"])
     rss_now = int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 1e6
     return {
-        "retrieve_p50_ms": pct(retrieve, 0.5),
-        "retrieve_p95_ms": pct(retrieve, 0.95),
-        "total_p50_ms": pct(total, 0.5),
-        "total_p95_ms": pct(total, 0.95),
+        "retrieve_p50_ms": percentile(retrieve, 0.5),
+        "retrieve_p95_ms": percentile(retrieve, 0.95),
+        "total_p50_ms": percentile(total, 0.5),
+        "total_p95_ms": percentile(total, 0.95),
         "rss_mb": round(rss_now),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3),
     }

@@ -668,3 +668,13 @@ def test_a_keypoint_counts_once_any_of_its_phrasings_is_in_the_answer() -> None:
     assert keypoint_recall(points, answer) == pytest.approx(2 / 3)
     assert keypoint_recall([], answer) == 0.0
     assert keypoint_recall([[]], answer) == 0.0
+
+
+def test_percentile_is_the_nearest_rank() -> None:
+    from sstc_assistant.metrics import percentile
+
+    values = [5.0, 1.0, 4.0, 2.0, 3.0]
+    assert percentile(values, 0.5) == 3.0
+    assert percentile(values, 0.95) == 5.0 and percentile(values, 0.0) == 1.0
+    assert percentile(list(range(1, 101)), 0.95) == 95
+    assert math.isnan(percentile([], 0.5))

@@ -4,7 +4,6 @@ question set (DESIGN.md format), with per-question results and a report people c
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from .metrics import (
     hit_matches,
     keypoint_recall,
     ndcg,
+    percentile,
     strip_markers,
     token_f1,
 )
@@ -201,10 +201,7 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def _pct(values: Sequence[float], p: float) -> float:
-    if not values:
-        return 0.0
-    s = sorted(values)
-    return round(s[min(len(s) - 1, math.ceil(p * len(s)) - 1)], 1)
+    return round(percentile(values, p), 1) if values else 0.0
 
 
 def summarize(results: Sequence[QuestionResult], assistant: Assistant, config: EvalConfig) -> dict:

@@ -24,6 +24,15 @@ JUDGE = (
 )
 
 
+def percentile(values: Sequence[float], p: float) -> float:
+    """The nearest-rank percentile (p in [0, 1]) of `values`, NaN for none: latency figures of the
+    benchmarks and of `sstc eval` are read the same way."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(p * len(s)) - 1))]
+
+
 def normalize_answer(text: str) -> str:
     text = text.lower()
     text = "".join(ch if ch not in set(string.punctuation) | {"“", "”", "’", "‘"} else " " for ch in text)
