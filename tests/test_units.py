@@ -99,6 +99,26 @@ def test_only_general_assembly_sessions_are_read_as_resolutions() -> None:
     assert named_symbols("A/RES/72/237, that is resolution 72/237") == ["A/RES/72/237"]
 
 
+@pytest.mark.parametrize(
+    ("question", "asking"),
+    [
+        ("Who chaired the twenty-second session of the High-level Committee on South-South Cooperation?", "Who chaired the ?"),
+        ("Qui a présidé la vingt-deuxième session du Comité de haut niveau pour la coopération Sud-Sud ?", "Qui a présidé la ?"),
+        ("¿Quién presidió el 22º período de sesiones del Comité de Alto Nivel sobre la Cooperación Sur-Sur?", "¿Quién presidió el ?"),
+        ("Кто был Председателем двадцать второй сессии Комитета высокого уровня по сотрудничеству Юг-Юг?", "Кто был Председателем ?"),
+        ("من ترأس الدورة الثانية والعشرين للجنة الرفيعة المستوى المعنية بالتعاون فيما بين بلدان الجنوب؟", "من ترأس ؟"),
+        ("谁主持了南南合作高级别委员会第二十二届会议？", "谁主持了 ？"),
+    ],
+)  # fmt: skip
+def test_the_committee_session_is_named_in_six_languages_with_its_full_name(
+    question: str, asking: str
+) -> None:
+    """The whole official name goes, "on South-South Cooperation" included: left in, it matches every
+    passage of the report it names and tells none apart."""
+    assert named_symbols(question) == ["A/80/39"]
+    assert without_names(question, min_terms=0) == asking
+
+
 def test_too_little_left_without_the_name_keeps_the_whole_question() -> None:
     question = "What is in resolution 72/237 about cities?"
     assert without_names(question) == "What is in about cities?"
