@@ -25,6 +25,7 @@ from sstc_assistant.answerability import (
 from sstc_assistant.answering import states_a_claim
 from sstc_assistant.conversation import is_follow_up, standalone
 from sstc_assistant.lexicons import DATA, lexicon
+from sstc_assistant.questions import stem
 from sstc_assistant.types import SearchHit
 
 PASSAGES = [
@@ -88,6 +89,18 @@ def test_a_question_word_is_found_as_its_synonym_but_not_as_a_rarer_sense() -> N
         _features("When was the Office established?", "The Office is an organization.")["cover_sentence"]
         < _features("When was the Office established?", "The Office was founded in 1974.")["cover_sentence"]
     )
+
+
+def test_the_synonyms_are_stems_of_the_shipped_term_weights() -> None:
+    """synonyms.json is keyed by stems as `questions.stem` makes them today and restricted to the
+    words of term_weights.json: a changed stemmer or recount without `eval/build_synonyms.py` fails
+    here, instead of silently matching nothing."""
+    table = lexicon("synonyms")["synonyms"]
+    vocabulary = set(lexicon("term_weights")["df"])
+    assert len(table) > 1000
+    assert set(table) <= vocabulary
+    assert all(set(v) <= vocabulary for v in table.values())
+    assert "name" in table[stem("called")] and stem("cities") in vocabulary
 
 
 def test_what_is_asked_and_pinned_becomes_features() -> None:
