@@ -111,9 +111,14 @@ class TermWeights:
 
 
 @cache
+def _synonym_table() -> dict[str, frozenset[str]]:
+    return {term: frozenset(stems) for term, stems in lexicon("synonyms")["synonyms"].items()}
+
+
 def synonyms(term: str) -> frozenset[str]:
-    """The stems that share a frequent WordNet sense with `term` (data/synonyms.json)."""
-    return frozenset(lexicon("synonyms")["synonyms"].get(term, ()))
+    """The stems that share a frequent WordNet sense with `term` (data/synonyms.json); read once,
+    not cached per asked word (a server meets unboundedly many)."""
+    return _synonym_table().get(term, frozenset())
 
 
 @dataclass
